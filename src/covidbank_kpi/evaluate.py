@@ -1,0 +1,302 @@
+"""Evaluating every target over the valid rows: one group-by per level, exact verdicts.
+
+A ratio over a group is sum(part) / sum(whole) over the rows that reported the pair, never
+the mean of the rows' ratios. Verdicts compare integers (part * q against p * whole for a
+threshold p/q), so no float rounding can flip a pass into a fail at the boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import UsageError
+from .schema import MEASURES, Kind
+from .targets import Level, Target, TargetSet
+
+Status = Literal["pass", "warn", "fail", "no_data", "not_applicable"]
+STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "no_data", "not_applicable")
+SPANS = ("month", "quarter", "year", "window")
+NO_REGION = "(no region)"
+_SAFE = 2**62
+
+
+@dataclass(frozen=True)
+class Result:
+    """One target, one period, one scope: the verdict and the numbers behind it."""
+
+    target: str
+    period: str
+    level: str
+    scope: str
+    status: str
+    actual: float | None
+    threshold: float
+    comparator: str
+    numerator: int | None
+    denominator: int | None
+    shortfall: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """All results of one run, held column-wise (one row per result) with the targets used."""
+
+    results: pd.DataFrame
+    targets: TargetSet
+    level: Level
+    over: str
+    rows_used: int
+
+    def records(self) -> list[Result]:
+        frame = self.results
+        out = []
+        for row in frame.itertuples(index=False):
+            out.append(Result(
+                row.target, row.period, row.level, row.scope, row.status,
+                None if pd.isna(row.actual) else float(row.actual), float(row.threshold), row.comparator,
+                None if pd.isna(row.numerator) else int(row.numerator),
+                None if pd.isna(row.denominator) else int(row.denominator),
+                None if pd.isna(row.shortfall) else int(row.shortfall),
+            ))
+        return out
+
+    def summary(self) -> dict[str, int]:
+        counts = self.results["status"].value_counts()
+        return {status: int(counts.get(status, 0)) for status in STATUSES}
+
+    def exit_code(self, fail_on: str = "fail") -> int:
+        """1 when a result has a status the caller fails on, else 0."""
+        summary = self.summary()
+        if fail_on == "never":
+            return 0
+        failing = summary["fail"] + (summary["warn"] if fail_on == "warn" else 0)
+        return 1 if failing else 0
+
+
+def evaluate(
+    frame: pd.DataFrame,
+    targets: TargetSet,
+    *,
+    by: Level | str = Level.BANK,
+    period: str | None = None,
+    over: str = "month",
+) -> Evaluation:
+    """Evaluate every target for every period (or span) in `frame` at one level."""
+    level = Level(by)
+    if over not in SPANS:
+        raise UsageError(f"unknown span {over!r}", hint=f"Use one of: {', '.join(SPANS)}")
+    if period is not None:
+        frame = _one_period(frame, period)
+    scope_column = {Level.BANK: None, Level.REGION: "region", Level.BRANCH: "branch_id"}[level]
+    months = frame.assign(scope=_scopes(frame, scope_column))
+    if over == "month":
+        pieces = [_evaluate_months(months, targets, t, level) for t in targets.targets]
+    else:
+        pieces = [_evaluate_spans(months, targets, t, level, over) for t in targets.targets]
+    results = pd.concat(pieces, ignore_index=True) if pieces else _empty()
+    order = {t.id: i for i, t in enumerate(targets.targets)}
+    results = results.assign(_order=results["target"].map(order)).sort_values(
+        ["period", "_order", "scope"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    return Evaluation(results, targets, level, over, len(frame))
+
+
+def _one_period(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise UsageError(f"--period {period!r} is not a month", hint="Give it as YYYY-MM, for example 2020-03")
+    chosen = frame[frame["period"] == period]
+    if chosen.empty:
+        present = sorted(frame["period"].unique())
+        span = f"{present[0]} to {present[-1]}" if present else "no months"
+        raise UsageError(f"the file has no rows for {period}", hint=f"It holds {span}")
+    return chosen
+
+
+def _scopes(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series("bank", index=frame.index, dtype="str")
+    return frame[column].fillna(NO_REGION).astype("str")
+
+
+def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
+    """sum and count of reported cells per group; blanks are left out, never read as 0."""
+    grouped = rows.groupby(keys, sort=True, observed=True)[list(columns)]
+    sums = grouped.sum(min_count=0)
+    counts = grouped.count()
+    out = pd.DataFrame(index=sums.index)
+    for column in columns:
+        out[f"{column}__sum"] = sums[column].astype("Int64")
+        out[f"{column}__n"] = counts[column].astype("int64")
+    return out
+
+
+def _evaluate_months(months: pd.DataFrame, targets: TargetSet, target: Target, level: Level) -> pd.DataFrame:
+    columns = target.metric.columns
+    agg = _sums(months, ["period", "scope"], columns).reset_index()
+    return _judge(agg, targets, target, level, agg["period"].astype("str"), agg["period"].astype("str"))
+
+
+def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, level: Level, over: str) -> pd.DataFrame:
+    """Flows are summed over the span; stocks take the span's last month; a per-month count
+    passes over a span only if every month of it passes."""
+    window = targets.window_of(target)
+    spans = span_labels(months["period"], over, window.label())
+    rows = months.assign(span=spans)
+    if not target.is_ratio:
+        monthly = _evaluate_months(months, targets, target, level)
+        return _count_over_span(monthly, over, window.label())
+    columns = target.metric.columns
+    kind = MEASURES[columns[0]]
+    if kind is Kind.STOCK:
+        last = rows.groupby("span")["period"].transform("max")
+        rows = rows[rows["period"] == last]
+    agg = _sums(rows, ["span", "scope"], columns).reset_index()
+    first_last = rows.groupby("span")["period"].agg(["min", "max"])
+    agg = agg.join(first_last, on="span")
+    return _judge(agg, targets, target, level, agg["span"].astype("str"), agg["max"].astype("str"),
+                  first=agg["min"].astype("str"))
+
+
+def span_labels(periods: pd.Series, over: str, window_label: str) -> pd.Series:
+    """2020-03 -> 2020-Q1, 2020, or the window's label; months keep their own label."""
+    text = periods.astype("str")
+    if over == "month":
+        return text
+    year = text.str.slice(0, 4)
+    if over == "year":
+        return year
+    if over == "quarter":
+        quarter = ((text.str.slice(5, 7).astype("int64") - 1) // 3 + 1).astype("str")
+        return year + "-Q" + quarter
+    start, end = window_label.split("..")
+    inside = (text >= start) & (text <= end)
+    return text.where(~inside, window_label)
+
+
+def _count_over_span(monthly: pd.DataFrame, over: str, window_label: str) -> pd.DataFrame:
+    monthly = monthly.assign(span=span_labels(monthly["period"], over, window_label))
+    rank = {"fail": 4, "warn": 3, "pass": 2, "no_data": 1, "not_applicable": 0}
+    judged = monthly[monthly["status"].isin(["pass", "warn", "fail"])]
+    base = monthly.groupby(["span", "scope"], sort=True).agg(
+        target=("target", "first"), level=("level", "first"), threshold=("threshold", "first"),
+        comparator=("comparator", "first"),
+        status=("status", lambda s: max(s, key=rank.__getitem__)),
+    )
+    if not judged.empty:
+        totals = judged.groupby(["span", "scope"]).agg(
+            numerator=("numerator", "sum"), actual=("actual", "min"), shortfall=("shortfall", "sum"))
+        base = base.join(totals)
+    for column in ("numerator", "shortfall"):
+        if column not in base:
+            base[column] = pd.NA
+        base[column] = base[column].astype("Int64")
+    if "actual" not in base:
+        base["actual"] = np.nan
+    base["shortfall"] = base["shortfall"].where(base["status"] == "fail", pd.NA)
+    base = base.reset_index().rename(columns={"span": "period"})
+    base["denominator"] = pd.array([pd.NA] * len(base), dtype="Int64")
+    return base[_COLUMNS]
+
+
+_COLUMNS = ["target", "period", "level", "scope", "status", "actual", "threshold", "comparator",
+            "numerator", "denominator", "shortfall"]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
+
+
+def _judge(agg: pd.DataFrame, targets: TargetSet, target: Target, level: Level, label: pd.Series,
+           last: pd.Series, first: pd.Series | None = None) -> pd.DataFrame:
+    """Statuses, actual values and shortfalls for one target over aggregated groups."""
+    n = len(agg)
+    threshold = target.threshold
+    if target.is_ratio:
+        part, whole = target.metric.ratio.part, target.metric.ratio.whole
+        numerator = agg[f"{part}__sum"]
+        denominator = agg[f"{whole}__sum"]
+        no_data = (agg[f"{whole}__n"] == 0).to_numpy() | (denominator.fillna(0) == 0).to_numpy()
+    else:
+        column = target.metric.count
+        numerator = agg[f"{column}__sum"]
+        denominator = pd.array([pd.NA] * n, dtype="Int64")
+        no_data = (agg[f"{column}__n"] == 0).to_numpy()
+    num = numerator.fillna(0).to_numpy(dtype=np.int64)
+    den = pd.Series(denominator).fillna(1).to_numpy(dtype=np.int64) if target.is_ratio else np.ones(n, np.int64)
+    den = np.where(no_data, 1, den)
+
+    meets = _compare(num, den, threshold, target.test.comparator)
+    status = np.where(meets, "pass", "fail").astype(object)
+    warn = target.warn_fraction
+    if warn is not None:
+        # a pass on the failing side of the warning line is a warn
+        inside = ~_compare(num, den, warn, target.test.comparator)
+        status = np.where(meets & inside, "warn", status)
+    shortfall = np.where(meets, 0, _shortfall(num, den, threshold, target.test.comparator))
+    window = targets.window_of(target)
+    begin = (first if first is not None else last).to_numpy()
+    outside = (begin < window.start) | (last.to_numpy() > window.end)
+    wrong_level = level not in target.levels
+    status = np.where(no_data, "no_data", status)
+    status = np.where(outside | wrong_level, "not_applicable", status)
+
+    actual = np.where(no_data | wrong_level, np.nan, num / den)
+    numerator_out = pd.array(np.where(no_data | wrong_level, 0, num), dtype="Int64")
+    numerator_out[no_data | wrong_level] = pd.NA
+    if target.is_ratio:
+        denominator_out = pd.array(den, dtype="Int64")
+        denominator_out[no_data | wrong_level] = pd.NA
+    else:
+        denominator_out = pd.array([pd.NA] * n, dtype="Int64")
+    shortfall_out = pd.array(shortfall, dtype="Int64")
+    shortfall_out[status != "fail"] = pd.NA
+    return pd.DataFrame({
+        "target": target.id,
+        "period": label.to_numpy(),
+        "level": level.value,
+        "scope": agg["scope"].astype("str").to_numpy(),
+        "status": status.astype(str),
+        "actual": actual,
+        "threshold": float(threshold),
+        "comparator": target.test.comparator,
+        "numerator": numerator_out,
+        "denominator": denominator_out,
+        "shortfall": shortfall_out,
+    })
+
+
+def _ints(values: np.ndarray, factor: int) -> np.ndarray:
+    """values * factor, exactly: int64 while it cannot overflow, Python integers beyond."""
+    if len(values) and int(np.abs(values).max()) * abs(factor) >= _SAFE:
+        return values.astype(object) * factor
+    return values * factor
+
+
+def _compare(num: np.ndarray, den: np.ndarray, threshold: Fraction, comparator: str) -> np.ndarray:
+    """num/den <comparator> p/q, as num*q <comparator> p*den in integers."""
+    left = _ints(num, threshold.denominator)
+    right = _ints(den, threshold.numerator)
+    result = {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right}[comparator]
+    return np.asarray(result, dtype=bool)
+
+
+def _shortfall(num: np.ndarray, den: np.ndarray, threshold: Fraction, comparator: str) -> np.ndarray:
+    """How many more parts out of the same whole meet the target (fewer, for <= and <)."""
+    p, q = threshold.numerator, threshold.denominator
+    scaled = _ints(den, p)  # p * den; the boundary part count is p * den / q
+    if comparator == ">=":
+        need = -((-scaled) // q)  # ceil
+        out = need - num
+    elif comparator == ">":
+        out = scaled // q + 1 - num
+    elif comparator == "<=":
+        out = num - scaled // q
+    else:
+        out = num - (-((-scaled) // q) - 1)
+    return np.asarray(out, dtype=object).astype(np.int64) if out.dtype == object else out

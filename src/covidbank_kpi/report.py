@@ -1,0 +1,390 @@
+"""Rendering results and validation reports: terminal table, JSON, CSV, Markdown, JUnit (HTML in html.py).
+
+Renderers take the finished `Run` and return text; they decide nothing. Writing a file is
+atomic (io.write_atomic), so a cron job never mails half a report.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import math
+from dataclasses import asdict
+from xml.etree import ElementTree as ET
+
+from .evaluate import Evaluation, Result
+from .pipeline import Run
+from .targets import Target
+from .validate import ValidationReport
+
+FORMATS = ("table", "json", "csv", "markdown", "html", "junit")
+SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".html": "html",
+                  ".htm": "html", ".xml": "junit", ".txt": "table"}
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "no_data": "dim", "not_applicable": "dim"}
+SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+LABELS = {
+    "zh": {"target": "目标", "section": "章节", "owner": "责任部门", "actual": "实际", "threshold": "目标值",
+           "status": "状态", "basis": "分子 / 分母", "period": "期间", "scope": "范围", "trend": "走势",
+           "shortfall": "差额", "months": "达标月数", "pass": "达标", "warn": "预警", "fail": "未达标",
+           "no_data": "无数据", "not_applicable": "不适用", "summary": "汇总", "rows": "行"},
+    "en": {"target": "Target", "section": "Section", "owner": "Owner", "actual": "Actual", "threshold": "Target",
+           "status": "Status", "basis": "Part / whole", "period": "Period", "scope": "Scope", "trend": "Trend",
+           "shortfall": "Shortfall", "months": "Months met", "pass": "pass", "warn": "warn", "fail": "FAIL",
+           "no_data": "no data", "not_applicable": "n/a", "summary": "Summary", "rows": "rows"},
+}
+SPARK = "▁▂▃▄▅▆▇█"
+TREND_MONTHS = 12
+TABLE_WIDTH = 150  # when not a terminal (cron, pipes): wide enough that nothing is cut
+
+
+def format_for(path: str | None, explicit: str | None) -> str:
+    """--format wins; otherwise the output file's suffix; otherwise the terminal table."""
+    if explicit:
+        return explicit
+    if path:
+        from pathlib import Path
+
+        return SUFFIX_FORMATS.get(Path(path).suffix.lower(), "table")
+    return "table"
+
+
+def render(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False, fail_on: str = "fail",
+           width: int | None = None) -> str:
+    if fmt == "json":
+        return render_json(run)
+    if fmt == "csv":
+        return render_csv(run, lang=lang)
+    if fmt == "markdown":
+        return render_markdown(run, lang=lang, group_by_owner=group_by_owner)
+    if fmt == "junit":
+        return render_junit(run, fail_on=fail_on)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(run, lang=lang)
+    return render_table(run, lang=lang, group_by_owner=group_by_owner, width=width)
+
+
+# --- helpers shared by the formats ---------------------------------------------------------
+
+def target_name(target: Target, lang: str) -> str:
+    return target.name.in_lang(lang)
+
+
+def owner_name(target: Target, lang: str) -> str:
+    owner = target.owner.department.in_lang(lang)
+    return f"{owner} ({target.owner.contact})" if target.owner.contact else owner
+
+
+def format_value(target: Target, value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:.2f}%" if target.is_ratio else f"{value:,.0f}"
+
+
+def format_threshold(target: Target) -> str:
+    value = float(target.threshold)
+    shown = f"{value * 100:g}%" if target.is_ratio else f"{value:,.0f}"
+    return f"{SYMBOL[target.test.comparator]} {shown}"
+
+
+def format_basis(result: Result) -> str:
+    if result.numerator is None:
+        return "—"
+    if result.denominator is None:
+        return f"{result.numerator:,}"
+    return f"{result.numerator:,} / {result.denominator:,}"
+
+
+def format_shortfall(target: Target, result: Result, lang: str) -> str:
+    if result.shortfall is None:
+        return ""
+    if target.is_ratio:
+        part = target.metric.ratio.part
+        unit = "" if lang == "zh" else " more " + part.replace("_", " ")
+        if target.test.comparator.startswith("<"):
+            unit = "" if lang == "zh" else " fewer " + part.replace("_", " ")
+        return f"{result.shortfall:,}{unit}"
+    return f"{result.shortfall:,}"
+
+
+def result_dict(result: Result) -> dict:
+    return {
+        "target": result.target, "period": result.period, "level": result.level, "scope": result.scope,
+        "status": result.status, "actual": result.actual, "threshold": result.threshold,
+        "comparator": result.comparator, "numerator": result.numerator, "denominator": result.denominator,
+        "shortfall": result.shortfall,
+    }
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+def render_json(run: Run) -> str:
+    evaluation = run.evaluation
+    document = {
+        "schema_version": 1,
+        "input": run.evidence.input,
+        "targets": run.evidence.targets,
+        "level": evaluation.level.value,
+        "over": evaluation.over,
+        "results": [result_dict(r) for r in evaluation.records()],
+        "summary": evaluation.summary(),
+        "evidence": asdict(run.evidence),
+        "skipped": {"rows": run.evidence.rows_rejected, "by_rule": run.evidence.rejected_by_rule},
+        "warnings": [{"rule": w.rule, "message": w.message, "items": list(w.items)}
+                     for w in run.validation.warnings],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+def guard_cell(text: str) -> str:
+    """A text cell that Excel would run as a formula is prefixed with a quote; numbers stay numbers."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def render_csv(run: Run, *, lang: str = "zh") -> str:
+    evaluation = run.evaluation
+    frame = evaluation.results.copy()
+    targets = {t.id: t for t in evaluation.targets.targets}
+    frame.insert(1, "name", frame["target"].map(lambda t: target_name(targets[t], lang)))
+    frame.insert(2, "section", frame["target"].map(lambda t: targets[t].section))
+    frame.insert(3, "owner", frame["target"].map(lambda t: owner_name(targets[t], lang)))
+    frame["scope"] = frame["scope"].map(guard_cell)
+    evidence = run.evidence
+    for key in ("tool_version", "input_sha256", "targets_sha256", "rows_read", "rows_used", "rows_rejected"):
+        frame[key] = getattr(evidence, key)
+    buffer = _io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+# --- Markdown ----------------------------------------------------------------------------
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
+    labels = LABELS[lang]
+    evaluation = run.evaluation
+    targets = {t.id: t for t in evaluation.targets.targets}
+    summary = evaluation.summary()
+    lines = [
+        f"# KPI report: {_md(run.evidence.input)}",
+        "",
+        " · ".join(f"{labels[s]}: {summary[s]}" for s in summary),
+        "",
+        f"Rows read {run.evidence.rows_read:,}, used {run.evidence.rows_used:,}, "
+        f"left out {run.evidence.rows_rejected:,}. Input SHA-256 `{run.evidence.input_sha256}`, "
+        f"targets `{_md(run.evidence.targets)}` SHA-256 `{run.evidence.targets_sha256}`, "
+        f"covidbank-kpi {run.evidence.tool_version}.",
+        "",
+    ]
+    header = [labels[k] for k in ("period", "target", "section", "owner", "scope", "actual", "threshold",
+                                  "status", "basis", "shortfall")]
+    groups = _by_owner(evaluation, lang) if group_by_owner else [(None, evaluation.records())]
+    for owner, records in groups:
+        if owner:
+            lines += [f"## {_md(owner)}", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in records:
+            t = targets[r.target]
+            cells = [r.period, target_name(t, lang), t.section, owner_name(t, lang), r.scope,
+                     format_value(t, r.actual), format_threshold(t), labels[r.status], format_basis(r),
+                     format_shortfall(t, r, lang)]
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _by_owner(evaluation: Evaluation, lang: str) -> list[tuple[str, list[Result]]]:
+    targets = {t.id: t for t in evaluation.targets.targets}
+    groups: dict[str, list[Result]] = {}
+    for record in evaluation.records():
+        groups.setdefault(targets[record.target].owner.department.in_lang(lang), []).append(record)
+    return list(groups.items())
+
+
+# --- JUnit -------------------------------------------------------------------------------
+
+def render_junit(run: Run, *, fail_on: str = "fail") -> str:
+    """One test case per target x period x scope, so CI shows KPI failures like test failures."""
+    evaluation = run.evaluation
+    targets = {t.id: t for t in evaluation.targets.targets}
+    failing = {"fail"} | ({"warn"} if fail_on == "warn" else set())
+    if fail_on == "never":
+        failing = set()
+    root = ET.Element("testsuites", name="covidbank-kpi")
+    properties = ET.SubElement(root, "properties")
+    for key, value in asdict(run.evidence).items():
+        if key != "rejected_by_rule":
+            ET.SubElement(properties, "property", name=key, value=str(value))
+    total = failures = skipped = 0
+    for target in evaluation.targets.targets:
+        records = [r for r in evaluation.records() if r.target == target.id]
+        suite = ET.SubElement(root, "testsuite", name=target.id)
+        s_fail = s_skip = 0
+        for r in records:
+            case = ET.SubElement(suite, "testcase", classname=f"kpi.{target.id}",
+                                 name=f"{target.id}[{r.period}][{r.level}:{r.scope}]")
+            if r.status in failing:
+                s_fail += 1
+                message = (f"{target.name.en} {r.period} {r.scope}: actual {format_value(target, r.actual)} "
+                           f"is not {format_threshold(target)} ({format_basis(r)})")
+                if r.shortfall is not None:
+                    message += f"; shortfall {r.shortfall:,}"
+                if r.status == "warn":
+                    message = f"{target.name.en} {r.period} {r.scope}: {format_value(target, r.actual)} is inside " \
+                              f"the warning band (warn at {target.warn_threshold})"
+                ET.SubElement(case, "failure", message=message, type=r.status).text = message
+            elif r.status in ("no_data", "not_applicable"):
+                s_skip += 1
+                ET.SubElement(case, "skipped", message=r.status.replace("_", " "))
+        suite.set("tests", str(len(records)))
+        suite.set("failures", str(s_fail))
+        suite.set("errors", "0")
+        suite.set("skipped", str(s_skip))
+        total, failures, skipped = total + len(records), failures + s_fail, skipped + s_skip
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("skipped", str(skipped))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --- terminal table ----------------------------------------------------------------------
+
+def sparkline(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None and not math.isnan(v)]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    return "".join(" " if v is None or math.isnan(v) else SPARK[int((v - low) / span * (len(SPARK) - 1))]
+                   for v in values)
+
+
+def render_table(run: Run, *, lang: str = "zh", group_by_owner: bool = False, width: int | None = None) -> str:
+    from rich.console import Console
+
+    console = Console(file=_io.StringIO(), width=width or TABLE_WIDTH, force_terminal=False, color_system=None)
+    for item in table_renderables(run, lang=lang, group_by_owner=group_by_owner):
+        console.print(item)
+    return console.file.getvalue()
+
+
+def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> list:
+    """With several periods: the latest one, plus each target's trend and months met."""
+    from rich.table import Table
+    from rich.text import Text
+
+    labels = LABELS[lang]
+    evaluation = run.evaluation
+    frame = evaluation.results
+    targets = {t.id: t for t in evaluation.targets.targets}
+    periods = sorted(frame["period"].unique()) if len(frame) else []
+    latest = periods[-1] if periods else None
+    several = len(periods) > 1
+    records = [r for r in evaluation.records() if r.period == latest]
+    if group_by_owner:
+        records.sort(key=lambda r: targets[r.target].owner.department.in_lang(lang))
+    history: dict[tuple[str, str], list] = {}
+    met: dict[tuple[str, str], list[int]] = {}
+    if several:
+        for r in evaluation.records():
+            history.setdefault((r.target, r.scope), []).append(r.actual)
+            counts = met.setdefault((r.target, r.scope), [0, 0])
+            if r.status in ("pass", "warn", "fail"):
+                counts[1] += 1
+                counts[0] += r.status != "fail"
+
+    level = evaluation.level.value
+    title = f"{run.evidence.input} · {latest or '—'} · {level}"
+    table = Table(title=title, title_style="bold", header_style="bold")
+    table.add_column(labels["target"])
+    table.add_column(labels["owner"])
+    if level != "bank":
+        table.add_column(labels["scope"], no_wrap=True)
+    table.add_column(labels["actual"], justify="right", no_wrap=True)
+    table.add_column(labels["threshold"], justify="right", no_wrap=True)
+    table.add_column(labels["status"], no_wrap=True)
+    table.add_column(labels["basis"], justify="right", no_wrap=True)
+    table.add_column(labels["shortfall"], justify="right", no_wrap=True)
+    if several:
+        table.add_column(labels["trend"], no_wrap=True)
+        table.add_column(labels["months"], justify="right", no_wrap=True)
+    for r in records:
+        t = targets[r.target]
+        row = [f"{t.section} {target_name(t, lang)}", owner_name(t, lang)]
+        if level != "bank":
+            row.append(r.scope)
+        row += [format_value(t, r.actual), format_threshold(t),
+                Text(labels[r.status], style=STATUS_STYLE[r.status]), format_basis(r),
+                format_shortfall(t, r, lang)]
+        if several:
+            done, judged = met[(r.target, r.scope)]
+            row += [sparkline(history[(r.target, r.scope)][-TREND_MONTHS:]), f"{done}/{judged}" if judged else "—"]
+        table.add_row(*row)
+    out: list = [table]
+    summary = evaluation.summary()
+    out.append(" · ".join(f"{labels[s]} {summary[s]}" for s in summary if summary[s]))
+    if several:
+        out.append(f"{len(periods)} periods in the file ({periods[0]} … {latest}); showing {latest}. "
+                   "Use --period for another month, or --format csv/json for every result.")
+    if run.evidence.rows_rejected:
+        out.append(f"{run.evidence.rows_rejected:,} invalid row(s) left out: "
+                   + ", ".join(f"{k} {v}" for k, v in run.evidence.rejected_by_rule.items()))
+    return out
+
+
+# --- validation report -------------------------------------------------------------------
+
+def render_validation(report: ValidationReport, fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps(validation_dict(report), ensure_ascii=False, indent=1) + "\n"
+    lines = [f"{report.path}: {report.rows_read:,} rows read, {report.valid_rows:,} valid, "
+             f"{report.invalid_rows:,} invalid."]
+    for problem in report.problems:
+        lines.append(f"  ✗ {problem.rule} in {problem.column}: {problem.count:,} row(s): {problem.description}.")
+        for example in problem.examples:
+            lines.append(f"      {report.line_label} {example.line}: {example.value!r}")
+        if problem.count > len(problem.examples):
+            lines.append(f"      … and {problem.count - len(problem.examples):,} more")
+    for warning in report.warnings:
+        mark = "✗" if warning.rule in report.errors_from_warnings else "!"
+        lines.append(f"  {mark} {warning.rule}: {warning.message}.")
+        for item in warning.items[:10]:
+            lines.append(f"      {item}")
+        if len(warning.items) > 10:
+            lines.append(f"      … and {len(warning.items) - 10} more")
+    for note in report.notes:
+        lines.append(f"  · {note}.")
+    if report.ok:
+        lines.append("The file meets the data contract.")
+    return "\n".join(lines) + "\n"
+
+
+def validation_dict(report: ValidationReport) -> dict:
+    return {
+        "schema_version": 1,
+        "input": report.path,
+        "valid": report.ok,
+        "rows_read": report.rows_read,
+        "rows_valid": report.valid_rows,
+        "rows_invalid": report.invalid_rows,
+        "line_numbering": report.line_label,
+        "problems": [
+            {"rule": p.rule, "column": p.column, "rows": p.count, "description": p.description,
+             "examples": [{"line": e.line, "value": e.value} for e in p.examples]}
+            for p in report.problems
+        ],
+        "warnings": [{"rule": w.rule, "message": w.message, "items": list(w.items),
+                      "error": w.rule in report.errors_from_warnings} for w in report.warnings],
+        "notes": list(report.notes),
+    }
+

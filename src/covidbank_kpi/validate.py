@@ -1,0 +1,365 @@
+"""Checking an export against the data contract, column by column.
+
+The rules come from `schema.BranchMonth`: its required columns, its whole-number measures and
+their part/whole pairs. Each rule is one vectorised expression over whole columns (pyarrow
+compute and numpy), so a million rows take well under a second; Pydantic validates row by
+row only in the tests, as the reference these checks must agree with.
+
+Nothing is dropped silently: every row is either valid or rejected with the rules it breaks,
+and `valid + rejected == rows read` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import InputFileError, Location
+from .io import Export
+from .schema import MEASURES, PAIRS
+
+MAX_EXAMPLES = 5
+_WHOLE = r"^[+-]?[0-9]+(\.0*)?$"
+_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_MAX_DIGITS = 15  # a count beyond 10^15 is a broken export, and stays exact in float64 sums
+
+#: Every rule a row can break, in words, keyed by the code shown in reports and rejects files.
+RULES: dict[str, str] = {
+    "period-missing": "period is blank",
+    "period-format": "period is not a month (YYYY-MM, or a date YYYY-MM-DD)",
+    "branch-id-missing": "branch_id is blank",
+    "not-whole-number": "a measure must be a whole number (12 or 12.0)",
+    "negative": "a measure must be 0 or more",
+    "too-large": f"a measure has more than {_MAX_DIGITS} digits",
+    "pair-incomplete": "part and whole must both be reported or both be blank",
+    "part-exceeds-whole": "the part is larger than its whole",
+    "duplicate-key": "the same branch_id reports the same period more than once",
+}
+#: Problems of the file as a whole, reported as warnings unless the user asks otherwise.
+WARNINGS: dict[str, str] = {
+    "extra-columns": "columns outside the data contract are kept and ignored",
+    "branch-missing-months": "a branch reported in some months of the file but not in others",
+    "branch-not-in-file": "a branch of the master list does not appear in the file",
+    "branch-not-in-master": "a branch in the file is not on the master list",
+    "branch-id-not-text": "branch_id is stored as a number, so leading zeros may already be lost",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    line: int
+    value: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rule broken in one column: how many rows, and the first few of them."""
+
+    rule: str
+    column: str
+    count: int
+    examples: tuple[Example, ...]
+
+    @property
+    def description(self) -> str:
+        return RULES.get(self.rule) or WARNINGS.get(self.rule, self.rule)
+
+
+@dataclass(frozen=True)
+class Warning_:
+    rule: str
+    message: str
+    items: tuple[str, ...] = ()
+
+    @property
+    def description(self) -> str:
+        return WARNINGS.get(self.rule, self.rule)
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationReport:
+    path: str
+    format: str
+    line_label: str
+    rows_read: int
+    invalid_rows: int
+    problems: tuple[Problem, ...]
+    warnings: tuple[Warning_, ...]
+    errors_from_warnings: tuple[str, ...] = ()  # warning rules promoted to errors (--require-complete)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def valid_rows(self) -> int:
+        return self.rows_read - self.invalid_rows
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid_rows == 0 and not self.errors_from_warnings
+
+
+@dataclass(frozen=True, eq=False)
+class Validated:
+    """The outcome of validation: typed valid rows, the rejected rows as read, and the report."""
+
+    frame: pd.DataFrame  # valid rows: period, branch_id, branch_name, region, measures (Int64)
+    rejected: pa.Table  # rejected rows, untouched, with `_line` and `_rules` columns
+    report: ValidationReport
+    export: Export = field(repr=False)
+
+
+def validate(export: Export, *, branches: list[str] | None = None, require_complete: bool = False) -> Validated:
+    """Check every rule of the contract over whole columns; never raises for bad rows."""
+    table = export.table
+    n = table.num_rows
+    broken: dict[str, np.ndarray] = {}  # "rule|column" -> row mask
+    shown: dict[str, pa.Array] = {}  # "rule|column" -> the cells as the user wrote them
+
+    def flag(rule: str, column: str, mask: np.ndarray, raw: pa.Array) -> None:
+        if mask.any():
+            key = f"{rule}|{column}"
+            broken[key] = broken[key] | mask if key in broken else mask
+            shown[key] = raw
+
+    warnings: list[Warning_] = []
+    period, period_raw = _period(table.column("period"), flag)
+    branch_id, branch_raw, as_number = _branch_id(table.column("branch_id"), flag)
+    if as_number:
+        warnings.append(Warning_("branch-id-not-text", "branch_id is stored as a number in the file; "
+                                 "leading zeros (0012) may have been lost before this tool saw it"))
+    measures: dict[str, np.ndarray] = {}
+    reported: dict[str, np.ndarray] = {}
+    for name in MEASURES:
+        values, present = _measure(table.column(name), name, flag)
+        measures[name], reported[name] = values, present
+
+    for pair in PAIRS:
+        part_ok, whole_ok = reported[pair.part], reported[pair.whole]
+        part_cell_bad = _any_cell_rule(broken, pair.part, n)
+        whole_cell_bad = _any_cell_rule(broken, pair.whole, n)
+        incomplete = (part_ok != whole_ok) & ~part_cell_bad & ~whole_cell_bad
+        raw = _pair_text(table, pair.part, pair.whole)
+        flag("pair-incomplete", f"{pair.part}/{pair.whole}", incomplete, raw)
+        exceeds = part_ok & whole_ok & (measures[pair.part] > measures[pair.whole])
+        flag("part-exceeds-whole", f"{pair.part}/{pair.whole}", exceeds, raw)
+
+    key_ok = ~(_any_cell_rule(broken, "period", n) | _any_cell_rule(broken, "branch_id", n))
+    keys = pd.DataFrame({"p": pd.array(period, dtype="str"), "b": pd.array(branch_id, dtype="str")})
+    dup = keys.duplicated(keep=False).to_numpy() & key_ok
+    if dup.any():
+        flag("duplicate-key", "period/branch_id", dup, pc.binary_join_element_wise(
+            period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
+
+    invalid = np.zeros(n, dtype=bool)
+    for mask in broken.values():
+        invalid |= mask
+    problems = tuple(
+        Problem(key.split("|")[0], key.split("|")[1], int(mask.sum()), _examples(mask, shown[key], export.lines))
+        for key, mask in sorted(broken.items(), key=lambda kv: _first(kv[1]))
+    )
+
+    valid = ~invalid
+    frame = _frame(table, valid, period, branch_id, measures, reported)
+    if export.extra_columns:
+        warnings.append(Warning_("extra-columns", "columns outside the data contract are kept and ignored: "
+                                 + ", ".join(export.extra_columns), export.extra_columns))
+    warnings.extend(_completeness(frame, branches))
+    promoted = tuple(w.rule for w in warnings if require_complete and w.rule.startswith("branch-")
+                     and w.rule != "branch-id-not-text")
+    report = ValidationReport(export.path, export.format, export.line_label, n, int(invalid.sum()), problems,
+                              tuple(warnings), promoted, export.notes)
+    return Validated(frame, _rejected(table, invalid, broken, export.lines), report, export)
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _any_cell_rule(broken: dict[str, np.ndarray], column: str, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    for key, mask in broken.items():
+        if key.split("|")[1] == column:
+            out |= mask
+    return out
+
+
+def _np(array) -> np.ndarray:
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells as trimmed text, blank as null."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = column.cast(pa.string())
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _period(column: pa.ChunkedArray, flag) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """Normalise to 'YYYY-MM' text; a date or timestamp is taken as its month."""
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        month = pc.strftime(column, format="%Y-%m")
+        missing = _np(column.is_null())
+        flag("period-missing", "period", missing, column.cast(pa.string()))
+        return _np(month.cast(pa.string())).astype(object), column
+    text = _text(column)
+    is_month = pc.fill_null(pc.match_substring_regex(text, _MONTH), False)
+    is_date_text = pc.fill_null(pc.match_substring_regex(text, _DATE), False)
+    as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
+                          format="%Y-%m-%d", unit="s", error_is_null=True)
+    is_date = pc.fill_null(pc.is_valid(as_date), False)
+    month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
+    missing = _np(text.is_null())
+    bad = ~missing & ~_np(pc.or_(is_month, is_date))
+    flag("period-missing", "period", missing, column)
+    flag("period-format", "period", bad, column)
+    return _np(month).astype(object), column
+
+
+def _branch_id(column: pa.ChunkedArray, flag) -> tuple[np.ndarray, pa.ChunkedArray, bool]:
+    as_number = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    text = _text(column)
+    flag("branch-id-missing", "branch_id", _np(text.is_null()), column)
+    return _np(text).astype(object), column, as_number
+
+
+def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.ndarray]:
+    """Whole numbers >= 0 as int64, with a mask of the cells that hold one; blank is not zero."""
+    typ = column.type
+    if pa.types.is_integer(typ):
+        present = _np(column.is_valid())
+        values = _np(column.cast(pa.int64()).fill_null(0))
+        negative = present & (values < 0)
+        flag("negative", name, negative, column)
+        return values, present & ~negative
+    if pa.types.is_floating(typ):
+        floats = _np(column.cast(pa.float64()).fill_null(np.nan))
+        present = ~np.isnan(floats)
+        whole = present & np.isfinite(floats) & (np.floor(floats) == floats)
+        flag("not-whole-number", name, present & ~whole, column)
+        too_large = whole & (np.abs(floats) >= 10.0 ** _MAX_DIGITS)
+        flag("too-large", name, too_large, column)
+        whole &= ~too_large
+        values = np.where(whole, floats, 0).astype(np.int64)
+        negative = whole & (values < 0)
+        flag("negative", name, negative, column)
+        return values, whole & ~negative
+    text = _text(column)
+    present_cell = _np(text.is_valid())
+    is_whole = _np(pc.fill_null(pc.match_substring_regex(text, _WHOLE), False))
+    digits = pc.replace_substring_regex(text, r"^\+|\.0*$", "")  # "+12.00" -> "12"
+    unsigned = pc.replace_substring_regex(digits, r"^-", "")
+    too_large = is_whole & (_np(pc.fill_null(pc.utf8_length(unsigned), 0)) > _MAX_DIGITS)
+    whole = is_whole & ~too_large
+    parsed = pc.if_else(pa.array(whole), digits, pa.scalar(None, pa.string())).cast(pa.int64())
+    values = _np(parsed.fill_null(0))
+    flag("not-whole-number", name, present_cell & ~is_whole, column)
+    flag("too-large", name, too_large, column)
+    negative = whole & (values < 0)
+    flag("negative", name, negative, column)
+    return values, whole & ~negative
+
+
+def _pair_text(table: pa.Table, part: str, whole: str) -> pa.Array:
+    def cell(name):
+        return pc.fill_null(table.column(name).cast(pa.string()), "(blank)")
+    return pc.binary_join_element_wise(cell(part), cell(whole), " / ")
+
+
+def _examples(mask: np.ndarray, raw, lines: np.ndarray) -> tuple[Example, ...]:
+    rows = np.flatnonzero(mask)[:MAX_EXAMPLES]
+    values = raw.take(pa.array(rows)).to_pylist() if len(rows) else []
+    return tuple(Example(int(lines[r]), "(blank)" if v is None else str(v)) for r, v in zip(rows, values))
+
+
+def _frame(table: pa.Table, valid: np.ndarray, period, branch_id, measures, reported) -> pd.DataFrame:
+    """The valid rows, typed: text keys and nullable Int64 measures (a blank stays <NA>, never 0)."""
+    columns = {
+        "period": pd.array(period[valid], dtype="str"),
+        "branch_id": pd.array(branch_id[valid], dtype="str"),
+    }
+    for label in ("branch_name", "region"):
+        if label in table.column_names:
+            columns[label] = pd.array(_np(_text(table.column(label)))[valid], dtype="str")
+        else:
+            columns[label] = pd.array([None] * int(valid.sum()), dtype="str")
+    for name in measures:
+        columns[name] = pd.arrays.IntegerArray(measures[name][valid], ~reported[name][valid])
+    return pd.DataFrame(columns)
+
+
+def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[Warning_]:
+    """A branch that silently stops reporting changes every bank-level ratio: name it."""
+    out: list[Warning_] = []
+    if frame.empty:
+        return out
+    periods = sorted(frame["period"].unique())
+    per_branch = frame.groupby("branch_id", sort=True)["period"].nunique()
+    gaps = per_branch[per_branch < len(periods)]
+    if len(gaps):
+        seen = frame[frame["branch_id"].isin(gaps.index)].groupby("branch_id")["period"].agg(set)
+        items = tuple(
+            f"{b}: missing {', '.join(p for p in periods if p not in seen[b])}" for b in gaps.index
+        )
+        out.append(Warning_("branch-missing-months",
+                            f"{len(gaps)} branch(es) reported in some months of the file but not in others", items))
+    if branches is not None:
+        in_file = set(per_branch.index)
+        master = set(branches)
+        absent = sorted(master - in_file)
+        if absent:
+            out.append(Warning_("branch-not-in-file",
+                                f"{len(absent)} branch(es) of the master list do not appear in the file",
+                                tuple(absent)))
+        unknown = sorted(in_file - master)
+        if unknown:
+            out.append(Warning_("branch-not-in-master",
+                                f"{len(unknown)} branch(es) in the file are not on the master list", tuple(unknown)))
+    return out
+
+
+def _rejected(table: pa.Table, invalid: np.ndarray, broken: dict[str, np.ndarray], lines: np.ndarray) -> pa.Table:
+    """The rejected rows as read, plus their line and the rules they break."""
+    rows = np.flatnonzero(invalid)
+    out = table.take(pa.array(rows))
+    labels = [[] for _ in range(len(rows))]
+    position = {int(r): i for i, r in enumerate(rows)}
+    for key, mask in broken.items():  # loops over the bad rows only
+        rule, column = key.split("|")
+        for r in np.flatnonzero(mask):
+            labels[position[int(r)]].append(f"{rule}({column})")
+    out = out.append_column("_line", pa.array(lines[rows]))
+    return out.append_column("_rules", pa.array(["; ".join(x) for x in labels], pa.string()))
+
+
+def load_branch_list(path: str | Path) -> list[str]:
+    """A master list of branches: a CSV with a branch_id column, or one id per line."""
+    p = Path(path)
+    try:
+        text = p.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read the branch list ({exc.strerror})", where=Location(path=str(path))) from None
+    from .io import detect_encoding
+    codec = detect_encoding(text)
+    if codec == "unknown":
+        raise InputFileError("cannot decode the branch list", where=Location(path=str(path)),
+                             hint="Save it as UTF-8 or GBK")
+    rows = [line.strip() for line in text.decode(codec).lstrip("\ufeff").splitlines()]
+    rows = [r for r in rows if r]
+    if rows and "," in rows[0]:
+        header = [h.strip() for h in rows[0].split(",")]
+        if "branch_id" not in header:
+            raise InputFileError("the branch list has no branch_id column", where=Location(path=str(path), line=1),
+                                 hint="Give a CSV with a branch_id column, or a file with one id per line")
+        i = header.index("branch_id")
+        return [r.split(",")[i].strip() for r in rows[1:]]
+    if rows and rows[0] == "branch_id":
+        rows = rows[1:]
+    if not rows:
+        raise InputFileError("the branch list is empty", where=Location(path=str(path)))
+    return rows
