@@ -78,6 +78,43 @@ class Evaluation:
         return 1 if failing else 0
 
 
+@dataclass(frozen=True)
+class Driver:
+    """A branch that pulled a failing bank-level result down: its own shortfall against the target."""
+
+    target: str
+    period: str
+    branch_id: str
+    branch_name: str | None
+    region: str | None
+    actual: float | None
+    shortfall: int
+
+
+def drivers(frame: pd.DataFrame, evaluation: Evaluation, top: int = 5) -> tuple[Driver, ...]:
+    """For each failing bank-level ratio result, the branches with the largest shortfall (四.3's feedback)."""
+    results = evaluation.results
+    failing = results[(results["level"] == "bank") & (results["status"] == "fail")
+                      & results["denominator"].notna()][["target", "period"]]
+    if failing.empty:
+        return ()
+    by_branch = evaluate(frame, evaluation.targets, by=Level.BRANCH, over=evaluation.over).results
+    hits = by_branch.merge(failing, on=["target", "period"])
+    hits = hits[hits["shortfall"].notna() & (hits["shortfall"] > 0)]
+    hits = hits.sort_values(["target", "period", "shortfall", "scope"], ascending=[True, True, False, True])
+    hits = hits.groupby(["target", "period"], sort=False).head(top)
+    names = frame.drop_duplicates("branch_id", keep="last").set_index("branch_id")[["branch_name", "region"]]
+    order = {t.id: i for i, t in enumerate(evaluation.targets.targets)}
+    out = []
+    for row in hits.itertuples(index=False):  # at most `top` per failing result
+        name = names["branch_name"].get(row.scope)
+        region = names["region"].get(row.scope)
+        out.append(Driver(row.target, row.period, row.scope, None if pd.isna(name) else name,
+                          None if pd.isna(region) else region, float(row.actual), int(row.shortfall)))
+    out.sort(key=lambda d: (d.period, order[d.target], -d.shortfall, d.branch_id))
+    return tuple(out)
+
+
 def evaluate(
     frame: pd.DataFrame,
     targets: TargetSet,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InvalidDataError, UsageError
-from .evaluate import Evaluation, evaluate
+from .evaluate import Driver, Evaluation, drivers, evaluate
 from .io import load_mapping, read_export, write_table_atomic
 from .targets import DEFAULT_TARGETS, TargetSet, default_targets_path, load_targets
 from .validate import ValidationReport, Validated, load_branch_list, validate
@@ -40,6 +40,7 @@ class Run:
     evaluation: Evaluation
     validation: ValidationReport
     evidence: Evidence
+    drivers: tuple[Driver, ...] = ()  # branches behind each failing bank-level result
 
 
 def read_and_validate(path: str | Path, *, encoding: str | None = None, mapping: str | Path | None = None,
@@ -92,7 +93,8 @@ def evaluate_file(
         rows_rejected=report.invalid_rows,
         rejected_by_rule=_rows_by_rule(validated),
     )
-    return Run(evaluation, report, evidence)
+    behind = drivers(validated.frame, evaluation) if evaluation.level.value == "bank" else ()
+    return Run(evaluation, report, evidence, behind)
 
 
 def _rows_by_rule(validated: Validated) -> dict[str, int]:

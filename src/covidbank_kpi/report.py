@@ -26,11 +26,13 @@ LABELS = {
     "zh": {"target": "目标", "section": "章节", "owner": "责任部门", "actual": "实际", "threshold": "目标值",
            "status": "状态", "basis": "分子 / 分母", "period": "期间", "scope": "范围", "trend": "走势",
            "shortfall": "差额", "months": "达标月数", "pass": "达标", "warn": "预警", "fail": "未达标",
-           "no_data": "无数据", "not_applicable": "不适用", "summary": "汇总", "rows": "行"},
+           "no_data": "无数据", "not_applicable": "不适用", "summary": "汇总", "rows": "行",
+           "drivers": "拖累最多的网点"},
     "en": {"target": "Target", "section": "Section", "owner": "Owner", "actual": "Actual", "threshold": "Target",
            "status": "Status", "basis": "Part / whole", "period": "Period", "scope": "Scope", "trend": "Trend",
            "shortfall": "Shortfall", "months": "Months met", "pass": "pass", "warn": "warn", "fail": "FAIL",
-           "no_data": "no data", "not_applicable": "n/a", "summary": "Summary", "rows": "rows"},
+           "no_data": "no data", "not_applicable": "n/a", "summary": "Summary", "rows": "rows",
+           "drivers": "branches furthest behind"},
 }
 SPARK = "▁▂▃▄▅▆▇█"
 TREND_MONTHS = 12
@@ -133,6 +135,7 @@ def render_json(run: Run) -> str:
         "skipped": {"rows": run.evidence.rows_rejected, "by_rule": run.evidence.rejected_by_rule},
         "warnings": [{"rule": w.rule, "message": w.message, "items": list(w.items)}
                      for w in run.validation.warnings],
+        "drivers": [asdict(d) for d in run.drivers],
     }
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
@@ -331,6 +334,13 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
             row += [sparkline(history[(r.target, r.scope)][-TREND_MONTHS:]), f"{done}/{judged}" if judged else "—"]
         table.add_row(*row)
     out: list = [table]
+    behind = [d for d in run.drivers if d.period == latest]
+    for t in evaluation.targets.targets:
+        mine = [d for d in behind if d.target == t.id]
+        if mine:
+            names = ", ".join(f"{d.branch_id} {d.branch_name or ''} ({format_value(t, d.actual)}, "
+                              f"{labels['shortfall']} {d.shortfall:,})" for d in mine[:3])
+            out.append(f"{t.section} {target_name(t, lang)} — {labels['drivers']}: {names}")
     summary = evaluation.summary()
     out.append(" · ".join(f"{labels[s]} {summary[s]}" for s in summary if summary[s]))
     if several:

@@ -217,7 +217,7 @@ def parse_targets(text: str, source: str = "<targets>") -> TargetSet:
         error = exc.errors()[0]
         loc = tuple(error["loc"])
         raise TargetsError(
-            f"{_describe_loc(data, loc)}: {error['msg']}",
+            f"{_describe_loc(data, loc)}: {error['msg'].removeprefix('Value error, ')}",
             where=Location(path=source, line=_line_of(node, loc)),
             hint=f"Fix the entry and run again ({len(exc.errors())} problem(s) in all)",
         ) from None
