@@ -139,22 +139,20 @@ def evaluate(
             require_complete=require_complete,
         )
         chosen = format_for(str(output) if output else None, fmt.value if fmt else None)
-        options = dict(lang=lang.value, group_by_owner=group_by_owner) if chosen in ("table", "markdown") \
-            else dict(lang=lang.value) if chosen in ("csv", "html") else {}
-        if chosen == "junit":
-            options = dict(fail_on=fail_on.value)
         if output:
-            write_atomic(output, render(run, chosen, **options))
+            write_atomic(output, render(run, chosen, lang=lang.value, group_by_owner=group_by_owner,
+                                        fail_on=fail_on.value))
         elif chosen == "table":
             from rich.console import Console
 
             console = Console()
             if not console.is_terminal:
                 console = Console(width=TABLE_WIDTH)
-            for item in table_renderables(run, **options):
+            for item in table_renderables(run, lang=lang.value, group_by_owner=group_by_owner):
                 console.print(item)
         else:
-            sys.stdout.write(render(run, chosen, **options))
+            sys.stdout.write(render(run, chosen, lang=lang.value, group_by_owner=group_by_owner,
+                                    fail_on=fail_on.value))
     except InvalidDataError as error:
         typer.echo(render_validation(error.report), err=True, nl=False)
         _fail(error)

@@ -53,13 +53,13 @@ def format_for(path: str | None, explicit: str | None) -> str:
 def render(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False, fail_on: str = "fail",
            width: int | None = None) -> str:
     if fmt == "json":
-        return render_json(run)
+        return render_json(run, lang=lang, group_by_owner=group_by_owner)
     if fmt == "csv":
-        return render_csv(run, lang=lang)
+        return render_csv(run, lang=lang, group_by_owner=group_by_owner)
     if fmt == "markdown":
         return render_markdown(run, lang=lang, group_by_owner=group_by_owner)
     if fmt == "junit":
-        return render_junit(run, fail_on=fail_on)
+        return render_junit(run, fail_on=fail_on, lang=lang, group_by_owner=group_by_owner)
     if fmt == "html":
         from .html import render_html
 
@@ -121,15 +121,32 @@ def result_dict(result: Result) -> dict:
 
 # --- JSON --------------------------------------------------------------------------------
 
-def render_json(run: Run) -> str:
+def _owner_order(evaluation: Evaluation, lang: str) -> dict[str, int]:
+    """Targets ranked by owner department, then by their order in targets.yaml."""
+    targets = evaluation.targets.targets
+    ranked = sorted(range(len(targets)), key=lambda i: (targets[i].owner.department.in_lang(lang), i))
+    return {targets[i].id: rank for rank, i in enumerate(ranked)}
+
+
+def ordered_records(run: Run, lang: str, group_by_owner: bool) -> list[Result]:
+    records = run.evaluation.records()
+    if group_by_owner:
+        order = _owner_order(run.evaluation, lang)
+        records.sort(key=lambda r: order[r.target])
+    return records
+
+
+def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
     evaluation = run.evaluation
+    owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
     document = {
         "schema_version": 1,
         "input": run.evidence.input,
         "targets": run.evidence.targets,
         "level": evaluation.level.value,
         "over": evaluation.over,
-        "results": [result_dict(r) for r in evaluation.records()],
+        "results": [result_dict(r) | {"owner": owners[r.target]}
+                    for r in ordered_records(run, lang, group_by_owner)],
         "summary": evaluation.summary(),
         "evidence": asdict(run.evidence),
         "skipped": {"rows": run.evidence.rows_rejected, "by_rule": run.evidence.rejected_by_rule},
@@ -149,9 +166,12 @@ def guard_cell(text: str) -> str:
     return text
 
 
-def render_csv(run: Run, *, lang: str = "zh") -> str:
+def render_csv(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
     evaluation = run.evaluation
     frame = evaluation.results.copy()
+    if group_by_owner:
+        order = _owner_order(evaluation, lang)
+        frame = frame.iloc[frame["target"].map(order).argsort(kind="stable")]
     targets = {t.id: t for t in evaluation.targets.targets}
     frame.insert(1, "name", frame["target"].map(lambda t: target_name(targets[t], lang)))
     frame.insert(2, "section", frame["target"].map(lambda t: targets[t].section))
@@ -189,7 +209,7 @@ def render_markdown(run: Run, *, lang: str = "zh", group_by_owner: bool = False)
     ]
     header = [labels[k] for k in ("period", "target", "section", "owner", "scope", "actual", "threshold",
                                   "status", "basis", "shortfall")]
-    groups = _by_owner(evaluation, lang) if group_by_owner else [(None, evaluation.records())]
+    groups = _by_owner(run, lang) if group_by_owner else [(None, evaluation.records())]
     for owner, records in groups:
         if owner:
             lines += [f"## {_md(owner)}", ""]
@@ -204,18 +224,19 @@ def render_markdown(run: Run, *, lang: str = "zh", group_by_owner: bool = False)
     return "\n".join(lines)
 
 
-def _by_owner(evaluation: Evaluation, lang: str) -> list[tuple[str, list[Result]]]:
-    targets = {t.id: t for t in evaluation.targets.targets}
+def _by_owner(run: Run, lang: str) -> list[tuple[str, list[Result]]]:
+    targets = {t.id: t for t in run.evaluation.targets.targets}
     groups: dict[str, list[Result]] = {}
-    for record in evaluation.records():
+    for record in ordered_records(run, lang, True):
         groups.setdefault(targets[record.target].owner.department.in_lang(lang), []).append(record)
     return list(groups.items())
 
 
 # --- JUnit -------------------------------------------------------------------------------
 
-def render_junit(run: Run, *, fail_on: str = "fail") -> str:
-    """One test case per target x period x scope, so CI shows KPI failures like test failures."""
+def render_junit(run: Run, *, fail_on: str = "fail", lang: str = "zh", group_by_owner: bool = False) -> str:
+    """One test case per target x period x scope, so CI shows KPI failures like test failures.
+    A suite per target, or per owner department with group_by_owner."""
     evaluation = run.evaluation
     targets = {t.id: t for t in evaluation.targets.targets}
     failing = {"fail"} | ({"warn"} if fail_on == "warn" else set())
@@ -227,11 +248,15 @@ def render_junit(run: Run, *, fail_on: str = "fail") -> str:
         if key != "rejected_by_rule":
             ET.SubElement(properties, "property", name=key, value=str(value))
     total = failures = skipped = 0
-    for target in evaluation.targets.targets:
-        records = [r for r in evaluation.records() if r.target == target.id]
-        suite = ET.SubElement(root, "testsuite", name=target.id)
+    suites: dict[str, list[Result]] = {}
+    for r in ordered_records(run, lang, group_by_owner):
+        key = targets[r.target].owner.department.in_lang(lang) if group_by_owner else r.target
+        suites.setdefault(key, []).append(r)
+    for name, records in suites.items():
+        suite = ET.SubElement(root, "testsuite", name=name)
         s_fail = s_skip = 0
         for r in records:
+            target = targets[r.target]
             case = ET.SubElement(suite, "testcase", classname=f"kpi.{target.id}",
                                  name=f"{target.id}[{r.period}][{r.level}:{r.scope}]")
             if r.status in failing:
