@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
@@ -185,7 +186,10 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
     try:
         text = data.decode(codec)
     except (UnicodeDecodeError, LookupError) as exc:
-        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1 if isinstance(exc, UnicodeDecodeError) else None
+        stop = exc.start if isinstance(exc, UnicodeDecodeError) else None
+        if codec == "unknown":  # neither UTF-8 nor GB18030 reads it: point at the furthest either got
+            stop = max(_decodes_up_to(data, "utf-8"), _decodes_up_to(data, "gb18030"))
+        line = data[:stop].count(b"\n") + 1 if stop is not None else None
         raise InputFileError(
             f"cannot decode the file as {encoding or 'UTF-8 or GBK/GB18030'}", where=Location(path=path, line=line),
             hint="Give the encoding with --encoding (utf-8, gbk, gb18030), or export the file again as UTF-8",
@@ -205,7 +209,7 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
         raise InputFileError("the file has a header but no rows", where=where,
                              hint="Export again with the months and branches you want evaluated")
     read_options = pacsv.ReadOptions(column_names=header, block_size=1 << 24)
-    parse_options = pacsv.ParseOptions(ignore_empty_lines=False)
+    parse_options = pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=b'"' in body)
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
         null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
@@ -221,13 +225,33 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
             where=Location(path=path, line=line + 1),
             hint="Check for a missing or extra comma, or a quoted value with a line break in it",
         ) from None
-    lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    lines = _line_numbers(table, quoted=b'"' in body)
     table, lines, blank = _drop_blank_rows(table, lines)
     if table.num_rows == 0:
         raise InputFileError("the file has a header but no rows", where=where,
                              hint="Export again with the months and branches you want evaluated")
     notes = (f"{blank} empty line(s) in the file were not rows and were left out",) if blank else ()
     return Export(path, "csv", table, lines, "gb18030" if codec == "gb18030" else "utf-8", digest, blank, notes)
+
+
+def _decodes_up_to(data: bytes, codec: str) -> int:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+def _line_numbers(table: pa.Table, *, quoted: bool) -> np.ndarray:
+    """The line each row starts on (header = 1): one line per row, plus the line breaks inside quoted values."""
+    lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    if not quoted or table.num_rows == 0:
+        return lines
+    breaks = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        breaks += np.asarray(pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy(zero_copy_only=False))
+    lines[1:] += np.cumsum(breaks)[:-1]
+    return lines
 
 
 def _bad_field_count(body: bytes, expected: int) -> tuple[int | None, int]:

@@ -150,7 +150,8 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
 
     key_ok = ~(_any_cell_rule(broken, "period", n) | _any_cell_rule(broken, "branch_id", n))
     keys = pd.DataFrame({"p": pd.array(period, dtype="str"), "b": pd.array(branch_id, dtype="str")})
-    dup = keys.duplicated(keep=False).to_numpy() & key_ok
+    dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
+    dup[key_ok] = keys[key_ok].duplicated(keep=False).to_numpy()
     if dup.any():
         flag("duplicate-key", "period/branch_id", dup, pc.binary_join_element_wise(
             period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
@@ -212,7 +213,8 @@ def _period(column: pa.ChunkedArray, flag) -> tuple[np.ndarray, pa.ChunkedArray]
     is_date_text = pc.fill_null(pc.match_substring_regex(text, _DATE), False)
     as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
                           format="%Y-%m-%d", unit="s", error_is_null=True)
-    is_date = pc.fill_null(pc.is_valid(as_date), False)
+    # strptime rolls 2020-02-30 over to 2020-03-01: a real date prints back as written
+    is_date = pc.fill_null(pc.equal(pc.strftime(as_date, format="%Y-%m-%d"), text), False)
     month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
     missing = _np(text.is_null())
     bad = ~missing & ~_np(pc.or_(is_month, is_date))
@@ -233,10 +235,14 @@ def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.n
     typ = column.type
     if pa.types.is_integer(typ):
         present = _np(column.is_valid())
-        values = _np(column.cast(pa.int64()).fill_null(0))
-        negative = present & (values < 0)
+        # via float64, so a uint64 beyond int64 cannot overflow; below 10^15 every value is exact
+        numbers = _np(column.cast(pa.float64(), safe=False).fill_null(0))
+        too_large = present & (np.abs(numbers) >= 10.0 ** _MAX_DIGITS)
+        flag("too-large", name, too_large, column)
+        values = np.where(too_large, 0, numbers).astype(np.int64)
+        negative = present & ~too_large & (values < 0)
         flag("negative", name, negative, column)
-        return values, present & ~negative
+        return values, present & ~too_large & ~negative
     if pa.types.is_floating(typ):
         floats = _np(column.cast(pa.float64()).fill_null(np.nan))
         present = ~np.isnan(floats)
@@ -326,15 +332,13 @@ def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[Warni
 def _rejected(table: pa.Table, invalid: np.ndarray, broken: dict[str, np.ndarray], lines: np.ndarray) -> pa.Table:
     """The rejected rows as read, plus their line and the rules they break."""
     rows = np.flatnonzero(invalid)
-    out = table.take(pa.array(rows))
-    labels = [[] for _ in range(len(rows))]
-    position = {int(r): i for i, r in enumerate(rows)}
-    for key, mask in broken.items():  # loops over the bad rows only
-        rule, column = key.split("|")
-        for r in np.flatnonzero(mask):
-            labels[position[int(r)]].append(f"{rule}({column})")
-    out = out.append_column("_line", pa.array(lines[rows]))
-    return out.append_column("_rules", pa.array(["; ".join(x) for x in labels], pa.string()))
+    out = table.take(pa.array(rows, pa.int64()))
+    none = pa.scalar(None, pa.string())
+    labels = [pc.if_else(pa.array(mask[rows]), pa.scalar("{}({})".format(*key.split("|"))), none)
+              for key, mask in broken.items()]  # one column per rule broken, null where not
+    rules = pc.binary_join_element_wise(*labels, "; ", null_handling="skip") if labels else pa.array([], pa.string())
+    out = out.append_column("_line", pa.array(lines[rows], pa.int64()))
+    return out.append_column("_rules", rules)
 
 
 def load_branch_list(path: str | Path) -> list[str]:
