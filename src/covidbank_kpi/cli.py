@@ -130,7 +130,7 @@ def evaluate(
     """Evaluate every target on FILE and show pass/fail per month."""
     from .io import write_atomic
     from .pipeline import evaluate_file
-    from .report import TABLE_WIDTH, format_for, render, render_validation, table_renderables
+    from .report import TABLE_WIDTH, format_for, json_chunks, render, render_validation, table_renderables
 
     try:
         run = evaluate_file(
@@ -150,6 +150,9 @@ def evaluate(
                 console = Console(width=TABLE_WIDTH)
             for item in table_renderables(run, lang=lang.value, group_by_owner=group_by_owner):
                 console.print(item)
+        elif chosen == "json":
+            for chunk in json_chunks(run, lang=lang.value, group_by_owner=group_by_owner):
+                sys.stdout.write(chunk)
         else:
             sys.stdout.write(render(run, chosen, lang=lang.value, group_by_owner=group_by_owner,
                                     fail_on=fail_on.value))

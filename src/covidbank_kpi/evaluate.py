@@ -52,18 +52,14 @@ class Evaluation:
     over: str
     rows_used: int
 
-    def records(self) -> list[Result]:
-        frame = self.results
-        out = []
-        for row in frame.itertuples(index=False):
-            out.append(Result(
-                row.target, row.period, row.level, row.scope, row.status,
-                None if pd.isna(row.actual) else float(row.actual), float(row.threshold), row.comparator,
-                None if pd.isna(row.numerator) else int(row.numerator),
-                None if pd.isna(row.denominator) else int(row.denominator),
-                None if pd.isna(row.shortfall) else int(row.shortfall),
-            ))
-        return out
+    def records(self, frame: pd.DataFrame | None = None) -> list[Result]:
+        """Results as objects, for the formats that show them one by one (all, or those of `frame`)."""
+        frame = self.results if frame is None else frame
+        columns = [frame[name].to_numpy(dtype=object, na_value=None) if name in _NULLABLE
+                   else frame[name].astype(object).to_numpy() for name in _COLUMNS]
+        actual = frame["actual"].to_numpy()
+        columns[5] = np.where(np.isnan(actual), None, actual).tolist()
+        return [Result(*row) for row in zip(*columns)]
 
     def summary(self) -> dict[str, int]:
         counts = self.results["status"].value_counts()
@@ -123,7 +119,9 @@ def evaluate(
     period: str | None = None,
     over: str = "month",
 ) -> Evaluation:
-    """Evaluate every target for every period (or span) in `frame` at one level."""
+    """Evaluate every target for every period (or span) in `frame` at one level.
+
+    Results come target by target (in targets.yaml's order), each sorted by period and scope."""
     level = Level(by)
     if over not in SPANS:
         raise UsageError(f"unknown span {over!r}", hint=f"Use one of: {', '.join(SPANS)}")
@@ -132,13 +130,15 @@ def evaluate(
     scope_column = {Level.BANK: None, Level.REGION: "region", Level.BRANCH: "branch_id"}[level]
     months = frame.assign(scope=_scopes(frame, scope_column))
     if over == "month":
-        pieces = [_evaluate_months(months, targets, t, level) for t in targets.targets]
+        columns = tuple(dict.fromkeys(c for t in targets.targets for c in t.metric.columns))
+        # the key (period, branch_id) is unique in valid rows: per branch, each row is its own group
+        agg = _sums(months, ["period", "scope"], columns, unique=level is Level.BRANCH)
+        agg["period"] = pd.Categorical(agg["period"])
+        agg["scope"] = pd.Categorical(agg["scope"])
+        pieces = [_judge_months(agg, targets, t, level) for t in targets.targets]
     else:
         pieces = [_evaluate_spans(months, targets, t, level, over) for t in targets.targets]
-    results = pd.concat(pieces, ignore_index=True) if pieces else _empty()
-    order = {t.id: i for i, t in enumerate(targets.targets)}
-    results = results.assign(_order=results["target"].map(order)).sort_values(
-        ["period", "_order", "scope"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    results = _concat(pieces)
     return Evaluation(results, targets, level, over, len(frame))
 
 
@@ -161,8 +161,17 @@ def _scopes(frame: pd.DataFrame, column: str | None) -> pd.Series:
     return frame[column].fillna(NO_REGION).astype("str")
 
 
-def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
+def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...], unique: bool = False) -> pd.DataFrame:
     """sum and count of reported cells per group; blanks are left out, never read as 0."""
+    if unique:
+        ordered = rows.sort_values(keys, kind="stable")
+        out = ordered[keys].reset_index(drop=True)
+        for column in columns:
+            values = ordered[column].array
+            out[f"{column}__sum"] = pd.arrays.IntegerArray(values.to_numpy(dtype=np.int64, na_value=0),
+                                                           np.zeros(len(values), dtype=bool))
+            out[f"{column}__n"] = (~values.isna()).astype(np.int64)
+        return out
     grouped = rows.groupby(keys, sort=True, observed=True)[list(columns)]
     sums = grouped.sum(min_count=0)
     counts = grouped.count()
@@ -170,13 +179,7 @@ def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.D
     for column in columns:
         out[f"{column}__sum"] = sums[column].astype("Int64")
         out[f"{column}__n"] = counts[column].astype("int64")
-    return out
-
-
-def _evaluate_months(months: pd.DataFrame, targets: TargetSet, target: Target, level: Level) -> pd.DataFrame:
-    columns = target.metric.columns
-    agg = _sums(months, ["period", "scope"], columns).reset_index()
-    return _judge(agg, targets, target, level, agg["period"].astype("str"), agg["period"].astype("str"))
+    return out.reset_index()
 
 
 def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, level: Level, over: str) -> pd.DataFrame:
@@ -186,18 +189,18 @@ def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, le
     spans = span_labels(months["period"], over, window.label())
     rows = months.assign(span=spans)
     if not target.is_ratio:
-        monthly = _evaluate_months(months, targets, target, level)
-        return _count_over_span(monthly, over, window.label())
+        agg = _sums(months, ["period", "scope"], target.metric.columns)
+        return _count_over_span(_judge_months(agg, targets, target, level), over, window.label())
     columns = target.metric.columns
     kind = MEASURES[columns[0]]
     if kind is Kind.STOCK:
         last = rows.groupby("span")["period"].transform("max")
         rows = rows[rows["period"] == last]
-    agg = _sums(rows, ["span", "scope"], columns).reset_index()
+    agg = _sums(rows, ["span", "scope"], columns)
     first_last = rows.groupby("span")["period"].agg(["min", "max"])
     agg = agg.join(first_last, on="span")
-    return _judge(agg, targets, target, level, agg["span"].astype("str"), agg["max"].astype("str"),
-                  first=agg["min"].astype("str"))
+    outside = ((agg["min"] < window.start) | (agg["max"] > window.end)).to_numpy()
+    return _judge(agg, target, level, pd.Categorical(agg["span"].astype("str")), outside)
 
 
 def span_labels(periods: pd.Series, over: str, window_label: str) -> pd.Series:
@@ -243,68 +246,92 @@ def _count_over_span(monthly: pd.DataFrame, over: str, window_label: str) -> pd.
 
 _COLUMNS = ["target", "period", "level", "scope", "status", "actual", "threshold", "comparator",
             "numerator", "denominator", "shortfall"]
+_NULLABLE = {"numerator", "denominator", "shortfall"}
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
+def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame; text columns stay categorical, so ten million results fit in memory."""
+    if not pieces:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
+    from pandas.api.types import union_categoricals
+
+    columns = {}
+    for name in _COLUMNS:
+        parts = [p[name].array for p in pieces]
+        if any(isinstance(p, pd.Categorical) for p in parts):
+            columns[name] = union_categoricals(
+                [p if isinstance(p, pd.Categorical) else pd.Categorical(np.asarray(p, dtype=object)) for p in parts])
+        elif isinstance(parts[0], np.ndarray) or parts[0].dtype.kind == "f":
+            columns[name] = np.concatenate([np.asarray(p) for p in parts])
+        else:
+            columns[name] = pd.array(np.concatenate([p.to_numpy(dtype=np.int64, na_value=0) for p in parts]),
+                                     dtype="Int64")
+            columns[name][np.concatenate([np.asarray(p.isna()) for p in parts])] = pd.NA
+    return pd.DataFrame(columns)
 
 
-def _judge(agg: pd.DataFrame, targets: TargetSet, target: Target, level: Level, label: pd.Series,
-           last: pd.Series, first: pd.Series | None = None) -> pd.DataFrame:
+def _judge_months(agg: pd.DataFrame, targets: TargetSet, target: Target, level: Level) -> pd.DataFrame:
+    period = agg["period"].array
+    period = period if isinstance(period, pd.Categorical) else pd.Categorical(period)
+    window = targets.window_of(target)
+    months = period.categories.to_numpy(dtype=object)
+    outside = ((months < window.start) | (months > window.end))[period.codes]
+    return _judge(agg, target, level, period, outside)
+
+
+_STATUS_CODE = {status: code for code, status in enumerate(STATUSES)}
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+
+
+def _judge(agg: pd.DataFrame, target: Target, level: Level, label: pd.Categorical,
+           outside: np.ndarray) -> pd.DataFrame:
     """Statuses, actual values and shortfalls for one target over aggregated groups."""
     n = len(agg)
     threshold = target.threshold
+    wrong_level = level not in target.levels
     if target.is_ratio:
         part, whole = target.metric.ratio.part, target.metric.ratio.whole
-        numerator = agg[f"{part}__sum"]
-        denominator = agg[f"{whole}__sum"]
-        no_data = (agg[f"{whole}__n"] == 0).to_numpy() | (denominator.fillna(0) == 0).to_numpy()
+        num = agg[f"{part}__sum"].to_numpy(dtype=np.int64, na_value=0)
+        den = agg[f"{whole}__sum"].to_numpy(dtype=np.int64, na_value=0)
+        no_data = (agg[f"{whole}__n"].to_numpy() == 0) | (den == 0)
+        den = np.where(no_data, 1, den)
     else:
-        column = target.metric.count
-        numerator = agg[f"{column}__sum"]
-        denominator = pd.array([pd.NA] * n, dtype="Int64")
-        no_data = (agg[f"{column}__n"] == 0).to_numpy()
-    num = numerator.fillna(0).to_numpy(dtype=np.int64)
-    den = pd.Series(denominator).fillna(1).to_numpy(dtype=np.int64) if target.is_ratio else np.ones(n, np.int64)
-    den = np.where(no_data, 1, den)
+        num = agg[f"{target.metric.count}__sum"].to_numpy(dtype=np.int64, na_value=0)
+        den = np.ones(n, dtype=np.int64)
+        no_data = agg[f"{target.metric.count}__n"].to_numpy() == 0
 
     meets = _compare(num, den, threshold, target.test.comparator)
-    status = np.where(meets, "pass", "fail").astype(object)
+    status = np.where(meets, _STATUS_CODE["pass"], _STATUS_CODE["fail"]).astype(np.int8)
     warn = target.warn_fraction
     if warn is not None:
         # a pass on the failing side of the warning line is a warn
-        inside = ~_compare(num, den, warn, target.test.comparator)
-        status = np.where(meets & inside, "warn", status)
-    shortfall = np.where(meets, 0, _shortfall(num, den, threshold, target.test.comparator))
-    window = targets.window_of(target)
-    begin = (first if first is not None else last).to_numpy()
-    outside = (begin < window.start) | (last.to_numpy() > window.end)
-    wrong_level = level not in target.levels
-    status = np.where(no_data, "no_data", status)
-    status = np.where(outside | wrong_level, "not_applicable", status)
+        status[meets & ~_compare(num, den, warn, target.test.comparator)] = _STATUS_CODE["warn"]
+    status[no_data] = _STATUS_CODE["no_data"]
+    status[outside | wrong_level] = _STATUS_CODE["not_applicable"]
+    failing = status == _STATUS_CODE["fail"]
+    blank = no_data | wrong_level
 
-    actual = np.where(no_data | wrong_level, np.nan, num / den)
-    numerator_out = pd.array(np.where(no_data | wrong_level, 0, num), dtype="Int64")
-    numerator_out[no_data | wrong_level] = pd.NA
-    if target.is_ratio:
-        denominator_out = pd.array(den, dtype="Int64")
-        denominator_out[no_data | wrong_level] = pd.NA
-    else:
-        denominator_out = pd.array([pd.NA] * n, dtype="Int64")
-    shortfall_out = pd.array(shortfall, dtype="Int64")
-    shortfall_out[status != "fail"] = pd.NA
+    actual = num / den
+    actual[blank] = np.nan
+    shortfall = np.zeros(n, dtype=np.int64)
+    if failing.any():
+        shortfall[failing] = _shortfall(num[failing], den[failing], threshold, target.test.comparator)
+    scope = agg["scope"].array
     return pd.DataFrame({
-        "target": target.id,
-        "period": label.to_numpy(),
-        "level": level.value,
-        "scope": agg["scope"].astype("str").to_numpy(),
-        "status": status.astype(str),
+        "target": _constant(target.id, n),
+        "period": label,
+        "level": _constant(level.value, n),
+        "scope": scope if isinstance(scope, pd.Categorical) else pd.Categorical(scope),
+        "status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
         "actual": actual,
-        "threshold": float(threshold),
-        "comparator": target.test.comparator,
-        "numerator": numerator_out,
-        "denominator": denominator_out,
-        "shortfall": shortfall_out,
+        "threshold": np.full(n, float(threshold)),
+        "comparator": _constant(target.test.comparator, n),
+        "numerator": pd.arrays.IntegerArray(num, blank.copy()),
+        "denominator": pd.arrays.IntegerArray(den, blank | (not target.is_ratio)),
+        "shortfall": pd.arrays.IntegerArray(shortfall, ~failing),
     })
 
 

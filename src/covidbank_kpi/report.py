@@ -9,6 +9,7 @@ from __future__ import annotations
 import io as _io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict
 from xml.etree import ElementTree as ET
 
@@ -28,7 +29,7 @@ LABELS = {
            "shortfall": "差额", "months": "达标月数", "pass": "达标", "warn": "预警", "fail": "未达标",
            "no_data": "无数据", "not_applicable": "不适用", "summary": "汇总", "rows": "行",
            "drivers": "拖累最多的网点"},
-    "en": {"target": "Target", "section": "Section", "owner": "Owner", "actual": "Actual", "threshold": "Target",
+    "en": {"target": "Target", "section": "Section", "owner": "Owner", "actual": "Actual", "threshold": "Threshold",
            "status": "Status", "basis": "Part / whole", "period": "Period", "scope": "Scope", "trend": "Trend",
            "shortfall": "Shortfall", "months": "Months met", "pass": "pass", "warn": "warn", "fail": "FAIL",
            "no_data": "no data", "not_applicable": "n/a", "summary": "Summary", "rows": "rows",
@@ -110,15 +111,6 @@ def format_shortfall(target: Target, result: Result, lang: str) -> str:
     return f"{result.shortfall:,}"
 
 
-def result_dict(result: Result) -> dict:
-    return {
-        "target": result.target, "period": result.period, "level": result.level, "scope": result.scope,
-        "status": result.status, "actual": result.actual, "threshold": result.threshold,
-        "comparator": result.comparator, "numerator": result.numerator, "denominator": result.denominator,
-        "shortfall": result.shortfall,
-    }
-
-
 # --- JSON --------------------------------------------------------------------------------
 
 def _owner_order(evaluation: Evaluation, lang: str) -> dict[str, int]:
@@ -136,17 +128,19 @@ def ordered_records(run: Run, lang: str, group_by_owner: bool) -> list[Result]:
     return records
 
 
+JSON_CHUNK = 1 << 18  # results per piece of JSON text: millions of results stream, never all in memory
+
+
 def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
+    return "".join(json_chunks(run, lang=lang, group_by_owner=group_by_owner))
+
+
+def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> Iterator[str]:
+    """The JSON document in pieces; the results are formatted column-wise by Arrow, not row by row."""
     evaluation = run.evaluation
-    owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
-    document = {
-        "schema_version": 1,
-        "input": run.evidence.input,
-        "targets": run.evidence.targets,
-        "level": evaluation.level.value,
-        "over": evaluation.over,
-        "results": [result_dict(r) | {"owner": owners[r.target]}
-                    for r in ordered_records(run, lang, group_by_owner)],
+    head = {"schema_version": 1, "input": run.evidence.input, "targets": run.evidence.targets,
+            "level": evaluation.level.value, "over": evaluation.over}
+    tail = {
         "summary": evaluation.summary(),
         "evidence": asdict(run.evidence),
         "skipped": {"rows": run.evidence.rows_rejected, "by_rule": run.evidence.rejected_by_rule},
@@ -154,7 +148,44 @@ def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> 
                      for w in run.validation.warnings],
         "drivers": [asdict(d) for d in run.drivers],
     }
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "results": ['
+    frame = evaluation.results
+    if group_by_owner:
+        order = _owner_order(evaluation, lang)
+        frame = frame.iloc[frame["target"].astype(str).map(order).to_numpy().argsort(kind="stable")]
+    owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
+    for start in range(0, len(frame), JSON_CHUNK):
+        text = _json_rows(frame.iloc[start:start + JSON_CHUNK], owners)
+        yield text[1:] if start == 0 else text  # no comma before the first result
+    yield "\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n"
+
+
+def _json_rows(frame, owners: dict[str, str]) -> str:
+    """',\n {...}' for every result, as one string built by pyarrow."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(name: str, mapping=None):
+        codes = frame[name].array.codes
+        labels = [json.dumps(mapping[c] if mapping else str(c), ensure_ascii=False) for c in frame[name].array.categories]
+        return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(labels, pa.string())).cast(pa.string())
+
+    def number(name: str):
+        column = frame[name]
+        if column.dtype.kind == "f":
+            values = pa.array(column.to_numpy(), from_pandas=True)
+        else:
+            values = pa.array(column.to_numpy(dtype=np.int64, na_value=0), mask=column.isna().to_numpy())
+        return pc.fill_null(values.cast(pa.string()), "null")
+
+    pieces = [',\n {"target": ', text("target"), ', "period": ', text("period"), ', "level": ', text("level"),
+              ', "scope": ', text("scope"), ', "status": ', text("status"), ', "actual": ', number("actual"),
+              ', "threshold": ', number("threshold"), ', "comparator": ', text("comparator"),
+              ', "numerator": ', number("numerator"), ', "denominator": ', number("denominator"),
+              ', "shortfall": ', number("shortfall"), ', "owner": ', text("target", owners), "}"]
+    rows = pc.binary_join_element_wise(*pieces, "")
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), "")[0].as_py()
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -171,7 +202,7 @@ def render_csv(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> s
     frame = evaluation.results.copy()
     if group_by_owner:
         order = _owner_order(evaluation, lang)
-        frame = frame.iloc[frame["target"].map(order).argsort(kind="stable")]
+        frame = frame.iloc[frame["target"].astype(str).map(order).to_numpy().argsort(kind="stable")]
     targets = {t.id: t for t in evaluation.targets.targets}
     frame.insert(1, "name", frame["target"].map(lambda t: target_name(targets[t], lang)))
     frame.insert(2, "section", frame["target"].map(lambda t: targets[t].section))
