@@ -110,3 +110,16 @@ def test_every_format_can_group_by_owner(export):
         "Customer service", "Human resources", "Operations", "Risk management", "Technology"]
     frame = pd.read_csv(io.StringIO(kpi("evaluate", path, "--format", "csv", "--group-by-owner", "--lang", "en").stdout))
     assert list(frame["owner"]) == sorted(frame["owner"])
+
+
+def test_report_files_are_readable_by_others_like_any_new_file(export, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "report.md"
+    old = os.umask(0o022)
+    try:
+        kpi("evaluate", two_months(export), "--output", target)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

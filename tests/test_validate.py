@@ -549,3 +549,15 @@ def test_a_row_with_a_bad_period_is_no_duplicate_of_a_good_one(tmp_path):
     validated = check(path)
     assert problems(validated) == [("period-format", "period", 2, [(2, "2020-02-30"), (4, "2020-02-99")])]
     assert validated.frame["period"].tolist() == ["2020-02"]
+
+
+def test_skipped_counts_rows_per_rule_not_cells(export):
+    """A row negative in two columns is one row left out, under 'negative' once."""
+    path = export([
+        {"period": "2020-03", "branch_id": "0001", "txn_online": -1, "txn_total": 10, "staff_trained": -2,
+         "staff_total": 5},
+        {"period": "2020-03", "branch_id": "0002", "txn_online": 7, "txn_total": 10},
+    ])
+    result = CliRunner().invoke(app, ["evaluate", str(path), "--skip-invalid", "--format", "json"])
+    document = json.loads(result.stdout)
+    assert document["skipped"] == {"rows": 1, "by_rule": {"negative": 1}}

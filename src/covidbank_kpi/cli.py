@@ -130,7 +130,7 @@ def evaluate(
     """Evaluate every target on FILE and show pass/fail per month."""
     from .io import write_atomic
     from .pipeline import evaluate_file
-    from .report import TABLE_WIDTH, format_for, json_chunks, render, render_validation, table_renderables
+    from .report import TABLE_WIDTH, format_for, render_chunks, render_validation, table_renderables
 
     try:
         run = evaluate_file(
@@ -139,9 +139,9 @@ def evaluate(
             require_complete=require_complete,
         )
         chosen = format_for(str(output) if output else None, fmt.value if fmt else None)
+        options = dict(lang=lang.value, group_by_owner=group_by_owner, fail_on=fail_on.value)
         if output:
-            write_atomic(output, render(run, chosen, lang=lang.value, group_by_owner=group_by_owner,
-                                        fail_on=fail_on.value))
+            write_atomic(output, render_chunks(run, chosen, **options))
         elif chosen == "table":
             from rich.console import Console
 
@@ -150,12 +150,9 @@ def evaluate(
                 console = Console(width=TABLE_WIDTH)
             for item in table_renderables(run, lang=lang.value, group_by_owner=group_by_owner):
                 console.print(item)
-        elif chosen == "json":
-            for chunk in json_chunks(run, lang=lang.value, group_by_owner=group_by_owner):
-                sys.stdout.write(chunk)
         else:
-            sys.stdout.write(render(run, chosen, lang=lang.value, group_by_owner=group_by_owner,
-                                    fail_on=fail_on.value))
+            for chunk in render_chunks(run, chosen, **options):
+                sys.stdout.write(chunk)
     except InvalidDataError as error:
         typer.echo(render_validation(error.report), err=True, nl=False)
         _fail(error)

@@ -49,7 +49,8 @@ class KpiError(Exception):
         if where:
             text = f"{where}: {text}"
         if self.hint:
-            text += " " + self.hint.rstrip(".") + "."
+            hint = self.hint.rstrip(".")
+            text += " " + hint + ("" if hint.endswith("?") else ".")
         return text
 
 

@@ -8,6 +8,7 @@ number the user sees in the file, so every later message can point at it.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 import difflib
 import hashlib
 import io as _io
@@ -147,7 +148,7 @@ def _read_parquet(data: bytes, path: str, digest: str, mapping: ColumnMapping | 
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InputFileError(f"the Parquet file is corrupt ({exc})", where=where,
+        raise InputFileError(f"the Parquet file is corrupt ({str(exc).splitlines()[0]})", where=where,
                              hint="Export it again; a file cut short in copying cannot be read") from None
     if mapping is not None:
         table = table.rename_columns(mapping.rename(table.column_names))
@@ -309,24 +310,35 @@ def _check_columns(export: Export) -> None:
                          hint=hint)
 
 
-def write_atomic(path: str | Path, content: bytes | str) -> None:
-    """Write to a temporary file beside the target, then rename: never a half-written file."""
+def write_atomic(path: str | Path, content: bytes | str | Iterable[bytes | str]) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file.
+
+    `content` may be an iterable of pieces, so a large report streams to disk."""
     target = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError("the folder does not exist", where=Location(path=str(directory)),
                           hint="Create it first, or write the report somewhere else")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    pieces = [content] if isinstance(content, (str, bytes)) else content
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"cannot write in this folder ({exc.strerror})", where=Location(path=str(target))) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in pieces:
+                handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would: reports are shared with others
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write the file ({exc.strerror})", where=Location(path=str(target))) from None
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write the file ({exc.strerror})", where=Location(path=str(target))) from None
+        raise
 
 
 def write_table_atomic(path: str | Path, table: pa.Table) -> None:

@@ -91,17 +91,10 @@ def evaluate_file(
         rows_read=report.rows_read,
         rows_used=evaluation.rows_used,
         rows_rejected=report.invalid_rows,
-        rejected_by_rule=_rows_by_rule(validated),
+        rejected_by_rule=report.rows_by_rule,
     )
     behind = drivers(validated.frame, evaluation) if evaluation.level.value == "bank" else ()
     return Run(evaluation, report, evidence, behind)
-
-
-def _rows_by_rule(validated: Validated) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for problem in validated.report.problems:
-        counts[problem.rule] = counts.get(problem.rule, 0) + problem.count
-    return counts
 
 
 def _only_owner(targets: TargetSet, owner: str) -> TargetSet:

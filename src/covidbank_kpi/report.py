@@ -51,6 +51,14 @@ def format_for(path: str | None, explicit: str | None) -> str:
     return "table"
 
 
+def render_chunks(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False,
+                  fail_on: str = "fail") -> Iterator[str]:
+    """The report in pieces, for writing without holding all of it (JSON streams; the rest are one piece)."""
+    if fmt == "json":
+        return json_chunks(run, lang=lang, group_by_owner=group_by_owner)
+    return iter([render(run, fmt, lang=lang, group_by_owner=group_by_owner, fail_on=fail_on)])
+
+
 def render(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False, fail_on: str = "fail",
            width: int | None = None) -> str:
     if fmt == "json":

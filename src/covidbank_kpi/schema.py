@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_DATE_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class Kind(StrEnum):
@@ -49,7 +49,7 @@ def _whole_number(value: Any) -> Any:
         text = value.strip()
         if text == "":
             return None
-        match = re.fullmatch(r"([+-]?\d+)(?:\.0*)?", text)
+        match = re.fullmatch(r"([+-]?[0-9]+)(?:\.0*)?", text)
         return int(match.group(1)) if match else text
     if isinstance(value, float):
         if value != value:  # NaN is how some writers spell null
@@ -67,7 +67,8 @@ def _blank_to_none(value: Any) -> Any:
 
 Period = Annotated[str, BeforeValidator(_month_of), StringConstraints(pattern=PERIOD_PATTERN)]
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-Count = Annotated[Annotated[int, Field(ge=0, strict=True)] | None, BeforeValidator(_whole_number)]
+MAX_COUNT = 10**15 - 1  # fifteen digits: beyond that a count is a broken export (and float sums stay exact)
+Count = Annotated[Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)] | None, BeforeValidator(_whole_number)]
 
 
 def _measure(section: str, kind: Kind, *, whole: str | None = None, description: str) -> Any:

@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 
 from .errors import InputFileError, Location
 from .io import Export
-from .schema import MEASURES, PAIRS
+from .schema import MAX_COUNT, MEASURES, PAIRS
 
 MAX_EXAMPLES = 5
 _WHOLE = r"^[+-]?[0-9]+(\.0*)?$"
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_MAX_DIGITS = 15  # a count beyond 10^15 is a broken export, and stays exact in float64 sums
+_MAX_DIGITS = len(str(MAX_COUNT))  # the model's upper bound, as a digit count
 
 #: Every rule a row can break, in words, keyed by the code shown in reports and rejects files.
 RULES: dict[str, str] = {
@@ -93,6 +93,7 @@ class ValidationReport:
     warnings: tuple[Warning_, ...]
     errors_from_warnings: tuple[str, ...] = ()  # warning rules promoted to errors (--require-complete)
     notes: tuple[str, ...] = ()
+    rows_by_rule: dict[str, int] = field(default_factory=dict)  # a row breaking a rule twice counts once
 
     @property
     def valid_rows(self) -> int:
@@ -157,8 +158,12 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
             period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
 
     invalid = np.zeros(n, dtype=bool)
-    for mask in broken.values():
+    per_rule: dict[str, np.ndarray] = {}
+    for key, mask in broken.items():
         invalid |= mask
+        rule = key.split("|")[0]
+        per_rule[rule] = per_rule[rule] | mask if rule in per_rule else mask
+    rows_by_rule = {rule: int(mask.sum()) for rule, mask in per_rule.items()}
     problems = tuple(
         Problem(key.split("|")[0], key.split("|")[1], int(mask.sum()), _examples(mask, shown[key], export.lines))
         for key, mask in sorted(broken.items(), key=lambda kv: _first(kv[1]))
@@ -173,7 +178,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     promoted = tuple(w.rule for w in warnings if require_complete and w.rule.startswith("branch-")
                      and w.rule != "branch-id-not-text")
     report = ValidationReport(export.path, export.format, export.line_label, n, int(invalid.sum()), problems,
-                              tuple(warnings), promoted, export.notes)
+                              tuple(warnings), promoted, export.notes, rows_by_rule)
     return Validated(frame, _rejected(table, invalid, broken, export.lines), report, export)
 
 
