@@ -83,7 +83,6 @@ def test_json_shape(export, one_target):
     assert document["results"] == [{
         "target": "online_txn_share", "period": "2020-03", "level": "bank", "scope": "bank", "status": "pass",
         "actual": 0.8, "threshold": 0.7, "comparator": ">=", "numerator": 80, "denominator": 100, "shortfall": None,
-        "owner": "科技部",
     }]
     assert document["summary"] == {"pass": 1, "warn": 0, "fail": 0, "no_data": 0, "not_applicable": 0}
     evidence = document["evidence"]

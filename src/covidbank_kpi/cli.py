@@ -151,8 +151,10 @@ def evaluate(
             for item in table_renderables(run, lang=lang.value, group_by_owner=group_by_owner):
                 console.print(item)
         else:
+            sys.stdout.flush()
             for chunk in render_chunks(run, chosen, **options):
-                sys.stdout.write(chunk)
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
     except InvalidDataError as error:
         typer.echo(render_validation(error.report), err=True, nl=False)
         _fail(error)

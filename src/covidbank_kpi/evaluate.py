@@ -133,8 +133,6 @@ def evaluate(
         columns = tuple(dict.fromkeys(c for t in targets.targets for c in t.metric.columns))
         # the key (period, branch_id) is unique in valid rows: per branch, each row is its own group
         agg = _sums(months, ["period", "scope"], columns, unique=level is Level.BRANCH)
-        agg["period"] = pd.Categorical(agg["period"])
-        agg["scope"] = pd.Categorical(agg["scope"])
         pieces = [_judge_months(agg, targets, t, level) for t in targets.targets]
     else:
         pieces = [_evaluate_spans(months, targets, t, level, over) for t in targets.targets]
@@ -161,25 +159,30 @@ def _scopes(frame: pd.DataFrame, column: str | None) -> pd.Series:
     return frame[column].fillna(NO_REGION).astype("str")
 
 
-def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...], unique: bool = False) -> pd.DataFrame:
-    """sum and count of reported cells per group; blanks are left out, never read as 0."""
-    if unique:
-        ordered = rows.sort_values(keys, kind="stable")
-        out = ordered[keys].reset_index(drop=True)
+Aggregate = dict  # key columns as Categoricals, and per measure column "<c>__sum" and "<c>__n" as int64 arrays
+
+
+def _sums(rows: pd.DataFrame, keys: list[str], columns: tuple[str, ...], unique: bool = False) -> Aggregate:
+    """sum and count of reported cells per group, sorted by the keys; blanks are left out, never read as 0."""
+    if unique:  # each row is its own group: no group-by, just an order
+        cats = [pd.Categorical(rows[k].to_numpy(dtype=object)) if not isinstance(rows[k].dtype, pd.CategoricalDtype)
+                else rows[k].array for k in keys]
+        order = np.lexsort([c.codes for c in reversed(cats)])
+        out: Aggregate = {k: pd.Categorical.from_codes(c.codes[order], categories=c.categories)
+                          for k, c in zip(keys, cats)}
         for column in columns:
-            values = ordered[column].array
-            out[f"{column}__sum"] = pd.arrays.IntegerArray(values.to_numpy(dtype=np.int64, na_value=0),
-                                                           np.zeros(len(values), dtype=bool))
-            out[f"{column}__n"] = (~values.isna()).astype(np.int64)
+            values = rows[column].array
+            out[f"{column}__sum"] = values.to_numpy(dtype=np.int64, na_value=0)[order]
+            out[f"{column}__n"] = (~values.isna())[order].astype(np.int64)
         return out
     grouped = rows.groupby(keys, sort=True, observed=True)[list(columns)]
     sums = grouped.sum(min_count=0)
     counts = grouped.count()
-    out = pd.DataFrame(index=sums.index)
+    out = {k: pd.Categorical(sums.index.get_level_values(k).astype(str)) for k in keys}
     for column in columns:
-        out[f"{column}__sum"] = sums[column].astype("Int64")
-        out[f"{column}__n"] = counts[column].astype("int64")
-    return out.reset_index()
+        out[f"{column}__sum"] = sums[column].to_numpy(dtype=np.int64, na_value=0)
+        out[f"{column}__n"] = counts[column].to_numpy(dtype=np.int64)
+    return out
 
 
 def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, level: Level, over: str) -> pd.DataFrame:
@@ -190,7 +193,7 @@ def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, le
     rows = months.assign(span=spans)
     if not target.is_ratio:
         agg = _sums(months, ["period", "scope"], target.metric.columns)
-        return _count_over_span(_judge_months(agg, targets, target, level), over, window.label())
+        return _count_over_span(pd.DataFrame(_judge_months(agg, targets, target, level)), over, window.label())
     columns = target.metric.columns
     kind = MEASURES[columns[0]]
     if kind is Kind.STOCK:
@@ -198,9 +201,10 @@ def _evaluate_spans(months: pd.DataFrame, targets: TargetSet, target: Target, le
         rows = rows[rows["period"] == last]
     agg = _sums(rows, ["span", "scope"], columns)
     first_last = rows.groupby("span")["period"].agg(["min", "max"])
-    agg = agg.join(first_last, on="span")
-    outside = ((agg["min"] < window.start) | (agg["max"] > window.end)).to_numpy()
-    return _judge(agg, target, level, pd.Categorical(agg["span"].astype("str")), outside)
+    spans = np.asarray(agg["span"], dtype=object)
+    outside = ((first_last["min"].reindex(spans).to_numpy(dtype=object) < window.start)
+               | (first_last["max"].reindex(spans).to_numpy(dtype=object) > window.end))
+    return _judge(agg, target, level, agg["span"], outside)
 
 
 def span_labels(periods: pd.Series, over: str, window_label: str) -> pd.Series:
@@ -249,7 +253,7 @@ _COLUMNS = ["target", "period", "level", "scope", "status", "actual", "threshold
 _NULLABLE = {"numerator", "denominator", "shortfall"}
 
 
-def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+def _concat(pieces: list[dict | pd.DataFrame]) -> pd.DataFrame:
     """One frame; text columns stay categorical, so ten million results fit in memory."""
     if not pieces:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
@@ -257,7 +261,7 @@ def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
 
     columns = {}
     for name in _COLUMNS:
-        parts = [p[name].array for p in pieces]
+        parts = [p[name].array if isinstance(p, pd.DataFrame) else p[name] for p in pieces]
         if any(isinstance(p, pd.Categorical) for p in parts):
             columns[name] = union_categoricals(
                 [p if isinstance(p, pd.Categorical) else pd.Categorical(np.asarray(p, dtype=object)) for p in parts])
@@ -270,9 +274,8 @@ def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _judge_months(agg: pd.DataFrame, targets: TargetSet, target: Target, level: Level) -> pd.DataFrame:
-    period = agg["period"].array
-    period = period if isinstance(period, pd.Categorical) else pd.Categorical(period)
+def _judge_months(agg: Aggregate, targets: TargetSet, target: Target, level: Level) -> dict:
+    period = agg["period"]
     window = targets.window_of(target)
     months = period.categories.to_numpy(dtype=object)
     outside = ((months < window.start) | (months > window.end))[period.codes]
@@ -286,22 +289,21 @@ def _constant(value: str, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
-def _judge(agg: pd.DataFrame, target: Target, level: Level, label: pd.Categorical,
-           outside: np.ndarray) -> pd.DataFrame:
+def _judge(agg: Aggregate, target: Target, level: Level, label: pd.Categorical, outside: np.ndarray) -> dict:
     """Statuses, actual values and shortfalls for one target over aggregated groups."""
-    n = len(agg)
+    n = len(label)
     threshold = target.threshold
     wrong_level = level not in target.levels
     if target.is_ratio:
         part, whole = target.metric.ratio.part, target.metric.ratio.whole
-        num = agg[f"{part}__sum"].to_numpy(dtype=np.int64, na_value=0)
-        den = agg[f"{whole}__sum"].to_numpy(dtype=np.int64, na_value=0)
-        no_data = (agg[f"{whole}__n"].to_numpy() == 0) | (den == 0)
+        num = agg[f"{part}__sum"]
+        den = agg[f"{whole}__sum"]
+        no_data = (agg[f"{whole}__n"] == 0) | (den == 0)
         den = np.where(no_data, 1, den)
     else:
-        num = agg[f"{target.metric.count}__sum"].to_numpy(dtype=np.int64, na_value=0)
+        num = agg[f"{target.metric.count}__sum"]
         den = np.ones(n, dtype=np.int64)
-        no_data = agg[f"{target.metric.count}__n"].to_numpy() == 0
+        no_data = agg[f"{target.metric.count}__n"] == 0
 
     meets = _compare(num, den, threshold, target.test.comparator)
     status = np.where(meets, _STATUS_CODE["pass"], _STATUS_CODE["fail"]).astype(np.int8)
@@ -319,12 +321,11 @@ def _judge(agg: pd.DataFrame, target: Target, level: Level, label: pd.Categorica
     shortfall = np.zeros(n, dtype=np.int64)
     if failing.any():
         shortfall[failing] = _shortfall(num[failing], den[failing], threshold, target.test.comparator)
-    scope = agg["scope"].array
-    return pd.DataFrame({
+    return {
         "target": _constant(target.id, n),
         "period": label,
         "level": _constant(level.value, n),
-        "scope": scope if isinstance(scope, pd.Categorical) else pd.Categorical(scope),
+        "scope": agg["scope"],
         "status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
         "actual": actual,
         "threshold": np.full(n, float(threshold)),
@@ -332,7 +333,7 @@ def _judge(agg: pd.DataFrame, target: Target, level: Level, label: pd.Categorica
         "numerator": pd.arrays.IntegerArray(num, blank.copy()),
         "denominator": pd.arrays.IntegerArray(den, blank | (not target.is_ratio)),
         "shortfall": pd.arrays.IntegerArray(shortfall, ~failing),
-    })
+    }
 
 
 def _ints(values: np.ndarray, factor: int) -> np.ndarray:

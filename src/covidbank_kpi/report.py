@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from xml.etree import ElementTree as ET
 
+import pandas as pd
+
 from .evaluate import Evaluation, Result
 from .pipeline import Run
 from .targets import Target
@@ -52,11 +54,11 @@ def format_for(path: str | None, explicit: str | None) -> str:
 
 
 def render_chunks(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False,
-                  fail_on: str = "fail") -> Iterator[str]:
-    """The report in pieces, for writing without holding all of it (JSON streams; the rest are one piece)."""
+                  fail_on: str = "fail") -> Iterator[bytes]:
+    """The report as UTF-8 pieces, written without holding all of it (JSON streams; the rest are one piece)."""
     if fmt == "json":
         return json_chunks(run, lang=lang, group_by_owner=group_by_owner)
-    return iter([render(run, fmt, lang=lang, group_by_owner=group_by_owner, fail_on=fail_on)])
+    return iter([render(run, fmt, lang=lang, group_by_owner=group_by_owner, fail_on=fail_on).encode("utf-8")])
 
 
 def render(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool = False, fail_on: str = "fail",
@@ -140,11 +142,13 @@ JSON_CHUNK = 1 << 18  # results per piece of JSON text: millions of results stre
 
 
 def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
-    return "".join(json_chunks(run, lang=lang, group_by_owner=group_by_owner))
+    return b"".join(json_chunks(run, lang=lang, group_by_owner=group_by_owner)).decode("utf-8")
 
 
-def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> Iterator[str]:
-    """The JSON document in pieces; the results are formatted column-wise by Arrow, not row by row."""
+def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> Iterator[bytes]:
+    """The JSON document in UTF-8 pieces; results are formatted column-wise by Arrow, not row by row.
+
+    With group_by_owner, results are ordered by owner department and name it."""
     evaluation = run.evaluation
     head = {"schema_version": 1, "input": run.evidence.input, "targets": run.evidence.targets,
             "level": evaluation.level.value, "over": evaluation.over}
@@ -156,44 +160,62 @@ def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> 
                      for w in run.validation.warnings],
         "drivers": [asdict(d) for d in run.drivers],
     }
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "results": ['
+    yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "results": [').encode("utf-8")
     frame = evaluation.results
+    owners = None
     if group_by_owner:
         order = _owner_order(evaluation, lang)
         frame = frame.iloc[frame["target"].astype(str).map(order).to_numpy().argsort(kind="stable")]
-    owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
+        owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
+    fields = _json_fields(frame, owners)
     for start in range(0, len(frame), JSON_CHUNK):
-        text = _json_rows(frame.iloc[start:start + JSON_CHUNK], owners)
+        text = _json_rows(frame.iloc[start:start + JSON_CHUNK], fields)
         yield text[1:] if start == 0 else text  # no comma before the first result
-    yield "\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n"
+    yield ("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n").encode("utf-8")
 
 
-def _json_rows(frame, owners: dict[str, str]) -> str:
-    """',\n {...}' for every result, as one string built by pyarrow."""
+_JSON_FIELDS = ("target", "period", "level", "scope", "status", "actual", "threshold", "comparator", "numerator",
+                "denominator", "shortfall")
+
+
+def _json_fields(frame, owners: dict[str, str] | None) -> list[tuple[str, str, object]]:
+    """(column, kind, labels): a text column's JSON, key included, is worked out once per category."""
+    import pyarrow as pa
+
+    fields = []
+    for i, name in enumerate(_JSON_FIELDS):
+        key = (',\n {' if i == 0 else ', ') + f'"{name}": '
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            labels = [key + json.dumps(str(c), ensure_ascii=False) for c in frame[name].array.categories]
+            fields.append((name, "text", pa.array(labels, pa.string())))
+        else:
+            fields.append((name, "number", key))
+    if owners:
+        labels = [', "owner": ' + json.dumps(owners[c], ensure_ascii=False) for c in frame["target"].array.categories]
+        fields.append(("target", "text", pa.array(labels, pa.string())))
+    return fields
+
+
+def _json_rows(frame, fields) -> memoryview:
+    """',\n {...}' for every result, as one UTF-8 buffer built by pyarrow."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def text(name: str, mapping=None):
-        codes = frame[name].array.codes
-        labels = [json.dumps(mapping[c] if mapping else str(c), ensure_ascii=False) for c in frame[name].array.categories]
-        return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(labels, pa.string())).cast(pa.string())
-
-    def number(name: str):
+    pieces = []
+    for name, kind, labels in fields:
         column = frame[name]
+        if kind == "text":
+            pieces.append(labels.take(pa.array(column.array.codes)))
+            continue
         if column.dtype.kind == "f":
             values = pa.array(column.to_numpy(), from_pandas=True)
         else:
             values = pa.array(column.to_numpy(dtype=np.int64, na_value=0), mask=column.isna().to_numpy())
-        return pc.fill_null(values.cast(pa.string()), "null")
-
-    pieces = [',\n {"target": ', text("target"), ', "period": ', text("period"), ', "level": ', text("level"),
-              ', "scope": ', text("scope"), ', "status": ', text("status"), ', "actual": ', number("actual"),
-              ', "threshold": ', number("threshold"), ', "comparator": ', text("comparator"),
-              ', "numerator": ', number("numerator"), ', "denominator": ', number("denominator"),
-              ', "shortfall": ', number("shortfall"), ', "owner": ', text("target", owners), "}"]
-    rows = pc.binary_join_element_wise(*pieces, "")
-    return pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), "")[0].as_py()
+        pieces += [labels, pc.fill_null(values.cast(pa.string()), "null")]
+    rows = pc.binary_join_element_wise(*pieces, "}", "")
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), "")
+    return memoryview(joined[0].as_buffer())
 
 
 # --- CSV ---------------------------------------------------------------------------------
