@@ -45,6 +45,7 @@ targets:
     quote: 爭取在疫情期間達到70%以上。
     metric: {{ratio: {{part: txn_online, whole: txn_total}}}}
     test: {{comparator: "{comparator}", threshold: {threshold}}}
+    unit: {{zh: 笔线上交易, en: online transactions}}
     {extra}
     levels: [bank, region, branch]
     owner: {{department: {{zh: 科技部, en: Technology}}}}

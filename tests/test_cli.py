@@ -109,7 +109,7 @@ def test_table_shows_every_target_with_owner_threshold_and_basis(export, one_tar
     result = kpi("evaluate", bad, "--targets", one_target(), "--lang", "en")
     assert result.exit_code == 1
     line = next(l for l in result.stdout.splitlines() if "Online transaction share" in l)
-    for cell in ("二.1", "Technology", "10.00%", "≥ 70%", "FAIL", "10 / 100", "60 more txn online"):
+    for cell in ("二.1", "Technology", "10.00%", "≥ 70%", "FAIL", "10 / 100", "60 more online transactions"):
         assert cell in line
 
 
@@ -140,3 +140,10 @@ def test_end_to_end_in_a_real_process(tmp_path):
                             timeout=120)
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr
+
+
+def test_nothing_left_to_evaluate_is_an_error_not_a_pass(export):
+    path = export([{"period": "2020-13", "branch_id": "0001", "txn_online": 80, "txn_total": 100}])
+    result = kpi("evaluate", path, "--skip-invalid")
+    assert result.exit_code == 2
+    assert "No valid row is left to evaluate" in result.stderr

@@ -142,13 +142,13 @@ def test_owner_sections_list_latest_results_with_shortfalls(tmp_path):
     assert "Latest period 2020-02" in text_of(owners[:owners.index("</h2>")])
     row = r'<tr class="s-fail" data-target="{}">'
     assert cells(owners, row.format("online_txn_share")) == [
-        "二.1 Online transaction share", "60.00%", "≥ 70%", "FAIL", "60 / 100", "10 more txn online"]
+        "二.1 Online transaction share", "60.00%", "≥ 70%", "FAIL", "60 / 100", "10 more online transactions"]
     assert cells(owners, row.format("staff_training_rate")) == [
         "二.4 Staff training rate", "80.00%", "≥ 90%", "FAIL", "8 / 10", "1 more staff trained"]
     assert cells(owners, row.format("literacy_events_online")) == [
-        "三.2 Online literacy events", "1", "≥ 2", "FAIL", "1", "1"]
+        "三.2 Online literacy events", "1", "≥ 2", "FAIL", "1", "1 more online events"]
     assert cells(owners, row.format("campaign_conversion_rate")) == [
-        "三.4 Target-customer conversion", "20.00%", "≥ 30%", "FAIL", "2 / 10", "1 more campaign converted"]
+        "三.4 Target-customer conversion", "20.00%", "≥ 30%", "FAIL", "2 / 10", "1 more converted customers"]
     assert cells(owners, r'<tr class="s-no_data" data-target="care_callback_success_rate">') == [
         "三.3 Care callback success rate", "—", "≥ 80%", "no data", "—", ""]
     assert cells(owners, r'<tr class="s-pass" data-target="health_check_pass_rate">') == [
@@ -161,7 +161,7 @@ def test_branches_behind_each_failing_bank_ratio(tmp_path):
     assert re.findall(r'<div class="drivers" data-target="(\w+)"', page) == [
         "online_txn_share", "staff_training_rate", "campaign_conversion_rate"]
     block = page[page.index('<div class="drivers" data-target="online_txn_share"'):]
-    assert cells(block, r"<tbody><tr>") == ["0001", "Test & Co 支行", "华北", "60.00%", "10 more txn online"]
+    assert cells(block, r"<tbody><tr>") == ["0001", "Test & Co 支行", "华北", "60.00%", "10 more online transactions"]
     assert "Test &amp; Co 支行" in block
 
 

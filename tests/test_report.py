@@ -69,7 +69,7 @@ def test_markdown_groups_by_owner(export):
     text = result.stdout
     assert "## Technology" in text and "## Customer service" in text
     line = next(l for l in text.splitlines() if "2020-04" in l and "Online transaction share" in l)
-    assert "| 50.00% | ≥ 70% | FAIL | 50 / 100 | 20 more txn online |" in line
+    assert "| 50.00% | ≥ 70% | FAIL | 50 / 100 | 20 more online transactions |" in line
 
 
 def test_output_file_takes_the_format_from_its_suffix_and_replaces_atomically(export, tmp_path):

@@ -45,19 +45,23 @@ def test_every_quote_is_the_document_s_own_sentence():
 BASE = (ROOT / "targets.yaml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("old, new, fragment, line", [
-    ("part: txn_online", "part: txn_onlin", "did you mean 'txn_online'", 16),
-    ("threshold: 0.95", "threshold: 95", "fraction between 0 and 1", 21),
-    ("threshold: 500", "threshold: 500.5", "must be a whole number", 81),
-    ("comparator: \">=\", threshold: 0.70", "comparator: \"=>\", threshold: 0.70", "comparator", 17),
+@pytest.mark.parametrize("old, new, fragment, anchor", [
+    # the anchor is the text on the line the message must point at
+    ("part: txn_online", "part: txn_onlin", "did you mean 'txn_online'", "metric: {ratio: {part: txn_onlin,"),
+    ("threshold: 0.95", "threshold: 95", "fraction between 0 and 1", "- id: health_check_pass_rate"),
+    ("threshold: 500}", "threshold: 500.5}", "must be a whole number", "- id: literacy_participants"),
+    ('comparator: ">=", threshold: 0.70', 'comparator: "=>", threshold: 0.70', "comparator",
+     'test: {comparator: "=>"'),
     ("levels: [bank]\n    owner: {department: {zh: 客户服务部, en: Customer service}}\n\n  - id: literacy_participants",
      "levels: [bank, city]\n    owner: {department: {zh: 客户服务部, en: Customer service}}\n\n  - id: literacy_participants",
-     "'bank', 'region' or 'branch'", 78),
+     "'bank', 'region' or 'branch'", "levels: [bank, city]"),
 ])
-def test_a_typo_names_the_entry_the_field_and_the_line(old, new, fragment, line):
+def test_a_typo_names_the_entry_the_field_and_the_line(old, new, fragment, anchor):
     assert old in BASE
+    text = BASE.replace(old, new, 1)
+    line = text[:text.index(anchor)].count("\n") + 1
     with pytest.raises(TargetsError) as caught:
-        parse_targets(BASE.replace(old, new, 1), "t.yaml")
+        parse_targets(text, "t.yaml")
     message = caught.value.message()
     assert fragment in message
     assert f"t.yaml, line {line}:" in message

@@ -80,6 +80,8 @@ def evaluate_file(
                                "(and --rejects PATH to keep the others)")
     if rejects:
         write_table_atomic(rejects, validated.rejected)
+    if validated.frame.empty:
+        raise InvalidDataError(report, hint="No valid row is left to evaluate: nothing was computed")
     evaluation = evaluate(validated.frame, target_set, by=by, period=period, over=over)
     targets_path = Path(targets) if targets else default_targets_path()
     evidence = Evidence(

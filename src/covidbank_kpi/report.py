@@ -110,15 +110,14 @@ def format_basis(result: Result) -> str:
 
 
 def format_shortfall(target: Target, result: Result, lang: str) -> str:
+    """'43,916 more online transactions' / '还需 43,916 笔线上交易': what it takes to meet the target."""
     if result.shortfall is None:
         return ""
-    if target.is_ratio:
-        part = target.metric.ratio.part
-        unit = "" if lang == "zh" else " more " + part.replace("_", " ")
-        if target.test.comparator.startswith("<"):
-            unit = "" if lang == "zh" else " fewer " + part.replace("_", " ")
-        return f"{result.shortfall:,}{unit}"
-    return f"{result.shortfall:,}"
+    fewer = target.test.comparator.startswith("<")
+    unit = target.unit.in_lang(lang) if target.unit else (target.metric.columns[0].replace("_", " "))
+    if lang == "zh":
+        return f"{'需减少' if fewer else '还需'} {result.shortfall:,} {unit}"
+    return f"{result.shortfall:,} {'fewer' if fewer else 'more'} {unit}"
 
 
 # --- JSON --------------------------------------------------------------------------------

@@ -120,6 +120,7 @@ class Target(_Model):
     metric: Metric
     test: Test
     warn_threshold: Number | None = None
+    unit: Text | None = None  # what the shortfall counts: "online transactions"
     levels: Annotated[list[Level], Field(min_length=1)]
     owner: Owner
     window: Window | None = None
