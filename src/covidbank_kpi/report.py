@@ -394,8 +394,8 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
     level = evaluation.level.value
     title = f"{run.evidence.input} · {latest or '—'} · {level}"
     table = Table(title=title, title_style="bold", header_style="bold")
-    table.add_column(labels["target"])
-    table.add_column(labels["owner"])
+    table.add_column(labels["target"], no_wrap=True)
+    table.add_column(labels["owner"], no_wrap=True)
     if level != "bank":
         table.add_column(labels["scope"], no_wrap=True)
     table.add_column(labels["actual"], justify="right", no_wrap=True)
@@ -413,7 +413,7 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
             row.append(r.scope)
         row += [format_value(t, r.actual), format_threshold(t),
                 Text(labels[r.status], style=STATUS_STYLE[r.status]), format_basis(r),
-                format_shortfall(t, r, lang)]
+                "" if r.shortfall is None else f"{r.shortfall:,}"]
         if several:
             done, judged = met[(r.target, r.scope)]
             row += [sparkline(history[(r.target, r.scope)][-TREND_MONTHS:]), f"{done}/{judged}" if judged else "—"]

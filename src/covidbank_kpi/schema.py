@@ -83,7 +83,8 @@ class BranchMonth(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True, title="Branch-month export row")
 
-    period: Period = Field(description="Month, YYYY-MM (a date or YYYY-MM-DD is taken as its month).")
+    period: Period = Field(description="Month, YYYY-MM (a date or YYYY-MM-DD is taken as its month).",
+                           json_schema_extra={"pattern": PERIOD_PATTERN, "examples": ["2020-03"]})
     branch_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
         description="Branch identifier, kept as text: 0012 stays 0012."
     )
