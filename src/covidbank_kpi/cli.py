@@ -20,10 +20,10 @@ from .errors import InvalidDataError, KpiError
 
 app = typer.Typer(
     name="kpi",
-    help="Check a bank's COVID-19 programme targets against its branch-month exports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: formatting it with rich costs more start-up than the help is worth
 )
 
 
@@ -78,8 +78,10 @@ def _main(
 ) -> None:
     """Check a bank's COVID-19 programme targets against its branch-month exports.
 
-    Exit codes: 0 every target evaluated passes, 1 a target fails, 2 a problem with the input,
-    the targets file or the command line.
+    Exit codes: 0 every target evaluated passes, 1 a target fails, 2 a problem with the
+    input, the targets file or the command line.
+
+    Start with: kpi evaluate monthly.parquet
     """
 
 
@@ -88,10 +90,40 @@ def _fail(error: KpiError) -> None:
     raise typer.Exit(error.exit_code)
 
 
-def _stderr_console():
-    from rich.console import Console
+class _Progress:
+    """A spinner on stderr, only on a terminal and only once the work has taken a second:
+    cron jobs, CI and pipes see nothing extra."""
 
-    return Console(stderr=True)
+    def __init__(self) -> None:
+        self.stage = "reading"
+        self.status = None
+        self.timer = None
+
+    def __call__(self, stage: str) -> None:
+        self.stage = stage
+        if self.status is not None:
+            self.status.update(f"{stage}…")
+
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty():
+            import threading
+
+            self.timer = threading.Timer(1.0, self._show)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def _show(self) -> None:
+        from rich.console import Console
+
+        self.status = Console(stderr=True).status(f"{self.stage}…")
+        self.status.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.status is not None:
+            self.status.stop()
 
 
 FileArg = Annotated[Path, typer.Argument(help="The branch-month export: .csv (UTF-8 or GBK) or .parquet.",
@@ -133,16 +165,18 @@ def evaluate(
     from .report import TABLE_WIDTH, format_for, render_chunks, render_validation, table_renderables
 
     try:
-        run = evaluate_file(
-            file, targets=targets, by=by.value, period=period, over=over.value, owner=owner,
-            skip_invalid=skip_invalid, rejects=rejects, encoding=encoding, mapping=mapping, branches=branches,
-            require_complete=require_complete,
-        )
         chosen = format_for(str(output) if output else None, fmt.value if fmt else None)
         options = dict(lang=lang.value, group_by_owner=group_by_owner, fail_on=fail_on.value)
-        if output:
-            write_atomic(output, render_chunks(run, chosen, **options))
-        elif chosen == "table":
+        with _Progress() as progress:
+            run = evaluate_file(
+                file, targets=targets, by=by.value, period=period, over=over.value, owner=owner,
+                skip_invalid=skip_invalid, rejects=rejects, encoding=encoding, mapping=mapping, branches=branches,
+                require_complete=require_complete, progress=progress,
+            )
+            if output:
+                progress(f"writing {output}")
+                write_atomic(output, render_chunks(run, chosen, **options))
+        if output is None and chosen == "table":
             from rich.console import Console
 
             console = Console()
@@ -150,7 +184,7 @@ def evaluate(
                 console = Console(width=TABLE_WIDTH)
             for item in table_renderables(run, lang=lang.value, group_by_owner=group_by_owner):
                 console.print(item)
-        else:
+        elif output is None:
             sys.stdout.flush()
             for chunk in render_chunks(run, chosen, **options):
                 sys.stdout.buffer.write(chunk)
@@ -179,8 +213,9 @@ def validate(
     from .report import render_validation
 
     try:
-        validated = read_and_validate(file, encoding=encoding, mapping=mapping, branches=branches,
-                                      require_complete=require_complete)
+        with _Progress() as progress:
+            validated = read_and_validate(file, encoding=encoding, mapping=mapping, branches=branches,
+                                          require_complete=require_complete, progress=progress)
     except KpiError as error:
         _fail(error)
     sys.stdout.write(render_validation(validated.report, fmt.value))

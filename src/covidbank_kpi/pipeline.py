@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +44,18 @@ class Run:
     drivers: tuple[Driver, ...] = ()  # branches behind each failing bank-level result
 
 
+def _quiet(stage: str) -> None:
+    """The default progress callback: says nothing."""
+
+
 def read_and_validate(path: str | Path, *, encoding: str | None = None, mapping: str | Path | None = None,
-                      branches: str | Path | None = None, require_complete: bool = False) -> Validated:
+                      branches: str | Path | None = None, require_complete: bool = False,
+                      progress: Callable[[str], None] = _quiet) -> Validated:
     column_mapping = load_mapping(mapping) if mapping else None
+    progress("reading")
     export = read_export(path, encoding=encoding, mapping=column_mapping)
     branch_list = load_branch_list(branches) if branches else None
+    progress(f"validating {export.rows:,} rows")
     return validate(export, branches=branch_list, require_complete=require_complete)
 
 
@@ -65,6 +73,7 @@ def evaluate_file(
     mapping: str | Path | None = None,
     branches: str | Path | None = None,
     require_complete: bool = False,
+    progress: Callable[[str], None] = _quiet,
 ) -> Run:
     """Evaluate a file; raises InvalidDataError on bad rows unless skip_invalid is set."""
     if rejects and not skip_invalid:
@@ -72,7 +81,7 @@ def evaluate_file(
     target_set = load_targets(targets)
     target_set = _only_owner(target_set, owner) if owner else target_set
     validated = read_and_validate(path, encoding=encoding, mapping=mapping, branches=branches,
-                                  require_complete=require_complete)
+                                  require_complete=require_complete, progress=progress)
     report = validated.report
     if report.errors_from_warnings or (report.invalid_rows and not skip_invalid):
         raise InvalidDataError(report, hint=None if report.errors_from_warnings else
@@ -82,6 +91,7 @@ def evaluate_file(
         write_table_atomic(rejects, validated.rejected)
     if validated.frame.empty:
         raise InvalidDataError(report, hint="No valid row is left to evaluate: nothing was computed")
+    progress(f"evaluating {len(target_set.targets)} targets")
     evaluation = evaluate(validated.frame, target_set, by=by, period=period, over=over)
     targets_path = Path(targets) if targets else default_targets_path()
     evidence = Evidence(
