@@ -90,22 +90,38 @@ class Driver:
 def drivers(frame: pd.DataFrame, evaluation: Evaluation, top: int = 5) -> tuple[Driver, ...]:
     """For each failing bank-level ratio result, the branches with the largest shortfall (四.3's feedback)."""
     results = evaluation.results
-    failing = results[(results["level"] == "bank") & (results["status"] == "fail")
-                      & results["denominator"].notna()][["target", "period"]]
+    failing = results[(results["level"] == "bank") & (results["status"] == "fail") & results["denominator"].notna()]
     if failing.empty:
         return ()
-    by_branch = evaluate(frame, evaluation.targets, by=Level.BRANCH, over=evaluation.over).results
-    hits = by_branch.merge(failing, on=["target", "period"])
-    hits = hits[hits["shortfall"].notna() & (hits["shortfall"] > 0)]
-    hits = hits.sort_values(["target", "period", "shortfall", "scope"], ascending=[True, True, False, True])
-    hits = hits.groupby(["target", "period"], sort=False).head(top)
+    if evaluation.over != "month":  # a span: judge the branches over the same spans
+        by_branch = evaluate(frame, evaluation.targets, by=Level.BRANCH, over=evaluation.over).results
+        rows = by_branch.merge(failing[["target", "period"]].astype(str), on=["target", "period"])
+        rows = rows.assign(branch_id=rows["scope"].astype(str), period=rows["period"].astype(str),
+                           target=rows["target"].astype(str))[["target", "period", "branch_id", "actual", "shortfall"]]
+    else:  # a month: each valid row is one branch's month, so judge the rows of the failing months
+        pieces = []
+        for target_id, periods in failing.groupby("target", observed=True)["period"]:
+            target = evaluation.targets.get(str(target_id))
+            part, whole = target.metric.ratio.part, target.metric.ratio.whole
+            rows = frame[frame["period"].isin(periods.astype(str)) & frame[whole].notna() & (frame[whole] > 0)]
+            num = rows[part].to_numpy(dtype=np.int64)
+            den = rows[whole].to_numpy(dtype=np.int64)
+            meets = _compare(num, den, target.threshold, target.test.comparator)
+            short = np.where(meets, 0, _shortfall(num, den, target.threshold, target.test.comparator))
+            pieces.append(pd.DataFrame({"target": str(target_id), "period": rows["period"].to_numpy(dtype=object),
+                                        "branch_id": rows["branch_id"].to_numpy(dtype=object),
+                                        "actual": num / den, "shortfall": short}))
+        rows = pd.concat(pieces, ignore_index=True)
+    rows = rows[rows["shortfall"].notna() & (rows["shortfall"] > 0)]
+    rows = rows.sort_values(["target", "period", "shortfall", "branch_id"], ascending=[True, True, False, True])
+    rows = rows.groupby(["target", "period"], sort=False).head(top)
     names = frame.drop_duplicates("branch_id", keep="last").set_index("branch_id")[["branch_name", "region"]]
     order = {t.id: i for i, t in enumerate(evaluation.targets.targets)}
     out = []
-    for row in hits.itertuples(index=False):  # at most `top` per failing result
-        name = names["branch_name"].get(row.scope)
-        region = names["region"].get(row.scope)
-        out.append(Driver(row.target, row.period, row.scope, None if pd.isna(name) else name,
+    for row in rows.itertuples(index=False):  # at most `top` per failing result
+        name = names["branch_name"].get(row.branch_id)
+        region = names["region"].get(row.branch_id)
+        out.append(Driver(row.target, row.period, row.branch_id, None if pd.isna(name) else name,
                           None if pd.isna(region) else region, float(row.actual), int(row.shortfall)))
     out.sort(key=lambda d: (d.period, order[d.target], -d.shortfall, d.branch_id))
     return tuple(out)
