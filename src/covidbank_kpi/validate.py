@@ -121,11 +121,12 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     broken: dict[str, np.ndarray] = {}  # "rule|column" -> row mask
     shown: dict[str, pa.Array] = {}  # "rule|column" -> the cells as the user wrote them
 
-    def flag(rule: str, column: str, mask: np.ndarray, raw: pa.Array) -> None:
+    def flag(rule: str, column: str, mask: np.ndarray, raw) -> None:
+        """Record a broken rule; `raw` (the cells to show, or a function making them) is used only then."""
         if mask.any():
             key = f"{rule}|{column}"
             broken[key] = broken[key] | mask if key in broken else mask
-            shown[key] = raw
+            shown[key] = raw() if callable(raw) else raw
 
     warnings: list[Warning_] = []
     period, period_raw = _period(table.column("period"), flag)
@@ -144,18 +145,16 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
         part_cell_bad = _any_cell_rule(broken, pair.part, n)
         whole_cell_bad = _any_cell_rule(broken, pair.whole, n)
         incomplete = (part_ok != whole_ok) & ~part_cell_bad & ~whole_cell_bad
-        raw = _pair_text(table, pair.part, pair.whole)
+        raw = lambda pair=pair: _pair_text(table, pair.part, pair.whole)  # noqa: E731 - only when needed
         flag("pair-incomplete", f"{pair.part}/{pair.whole}", incomplete, raw)
         exceeds = part_ok & whole_ok & (measures[pair.part] > measures[pair.whole])
         flag("part-exceeds-whole", f"{pair.part}/{pair.whole}", exceeds, raw)
 
     key_ok = ~(_any_cell_rule(broken, "period", n) | _any_cell_rule(broken, "branch_id", n))
-    keys = pd.DataFrame({"p": pd.array(period, dtype="str"), "b": pd.array(branch_id, dtype="str")})
     dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
-    dup[key_ok] = keys[key_ok].duplicated(keep=False).to_numpy()
-    if dup.any():
-        flag("duplicate-key", "period/branch_id", dup, pc.binary_join_element_wise(
-            period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
+    dup[key_ok] = pd.Series(_key_codes(period, branch_id)[key_ok]).duplicated(keep=False).to_numpy()
+    flag("duplicate-key", "period/branch_id", dup, lambda: pc.binary_join_element_wise(
+        period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
 
     invalid = np.zeros(n, dtype=bool)
     per_rule: dict[str, np.ndarray] = {}
@@ -206,33 +205,44 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
-def _period(column: pa.ChunkedArray, flag) -> tuple[np.ndarray, pa.ChunkedArray]:
+def _period(column: pa.ChunkedArray, flag) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     """Normalise to 'YYYY-MM' text; a date or timestamp is taken as its month."""
     if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
         month = pc.strftime(column, format="%Y-%m")
-        missing = _np(column.is_null())
-        flag("period-missing", "period", missing, column.cast(pa.string()))
-        return _np(month.cast(pa.string())).astype(object), column
+        flag("period-missing", "period", _np(column.is_null()), lambda: column.cast(pa.string()))
+        return month.cast(pa.string()), column
     text = _text(column)
     is_month = pc.fill_null(pc.match_substring_regex(text, _MONTH), False)
     is_date_text = pc.fill_null(pc.match_substring_regex(text, _DATE), False)
-    as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
-                          format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2020-02-30 over to 2020-03-01: a real date prints back as written
-    is_date = pc.fill_null(pc.equal(pc.strftime(as_date, format="%Y-%m-%d"), text), False)
-    month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
+    month = text
+    if pc.any(is_date_text).as_py():
+        as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
+                              format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2020-02-30 over to 2020-03-01: a real date prints back as written
+        is_date = pc.fill_null(pc.equal(pc.strftime(as_date, format="%Y-%m-%d"), text), False)
+        month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
+        is_month = pc.or_(is_month, is_date)
     missing = _np(text.is_null())
-    bad = ~missing & ~_np(pc.or_(is_month, is_date))
+    bad = ~missing & ~_np(is_month)
     flag("period-missing", "period", missing, column)
     flag("period-format", "period", bad, column)
-    return _np(month).astype(object), column
+    return month, column
 
 
-def _branch_id(column: pa.ChunkedArray, flag) -> tuple[np.ndarray, pa.ChunkedArray, bool]:
+def _branch_id(column: pa.ChunkedArray, flag) -> tuple[pa.ChunkedArray, pa.ChunkedArray, bool]:
     as_number = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
     text = _text(column)
     flag("branch-id-missing", "branch_id", _np(text.is_null()), column)
-    return _np(text).astype(object), column, as_number
+    return text, column, as_number
+
+
+def _key_codes(period: pa.ChunkedArray, branch_id: pa.ChunkedArray) -> np.ndarray:
+    """(period, branch_id) as one integer per row, for a fast duplicate check."""
+    p = pc.dictionary_encode(period).combine_chunks()
+    b = pc.dictionary_encode(branch_id).combine_chunks()
+    p_codes = _np(p.indices.fill_null(-1)).astype(np.int64)
+    b_codes = _np(b.indices.fill_null(-1)).astype(np.int64)
+    return p_codes * (len(b.dictionary) + 1) + b_codes
 
 
 def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.ndarray]:
@@ -290,17 +300,19 @@ def _examples(mask: np.ndarray, raw, lines: np.ndarray) -> tuple[Example, ...]:
 
 def _frame(table: pa.Table, valid: np.ndarray, period, branch_id, measures, reported) -> pd.DataFrame:
     """The valid rows, typed: text keys and nullable Int64 measures (a blank stays <NA>, never 0)."""
-    columns = {
-        "period": pd.array(period[valid], dtype="str"),
-        "branch_id": pd.array(branch_id[valid], dtype="str"),
-    }
+    keep = pa.array(valid)
+    columns = {"period": pd.array(period.filter(keep), dtype="str"),
+               "branch_id": pd.array(branch_id.filter(keep), dtype="str")}
     for label in ("branch_name", "region"):
         if label in table.column_names:
-            columns[label] = pd.array(_np(_text(table.column(label)))[valid], dtype="str")
+            columns[label] = pd.array(_text(table.column(label)).filter(keep), dtype="str")
         else:
             columns[label] = pd.array([None] * int(valid.sum()), dtype="str")
+    all_valid = bool(valid.all())
     for name in measures:
-        columns[name] = pd.arrays.IntegerArray(measures[name][valid], ~reported[name][valid])
+        values, blank = measures[name], ~reported[name]
+        columns[name] = pd.arrays.IntegerArray(values, blank) if all_valid else \
+            pd.arrays.IntegerArray(values[valid], blank[valid])
     return pd.DataFrame(columns)
 
 
