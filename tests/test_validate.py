@@ -561,3 +561,17 @@ def test_skipped_counts_rows_per_rule_not_cells(export):
     result = CliRunner().invoke(app, ["evaluate", str(path), "--skip-invalid", "--format", "json"])
     document = json.loads(result.stdout)
     assert document["skipped"] == {"rows": 1, "by_rule": {"negative": 1}}
+
+
+def test_parquet_written_by_pandas_with_a_duplicate_is_reported_not_a_crash(tmp_path):
+    """pandas writes text as large_string; the duplicate report must still word its examples."""
+    frame = pd.read_csv(Path(__file__).parent.parent / "sample_data" / "monthly.csv", dtype=str,
+                        keep_default_na=False).head(3)
+    frame = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)
+    path = tmp_path / "dup.parquet"
+    frame.to_parquet(path)
+    assert pq.read_schema(path).field("branch_id").type == pa.large_string()
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "duplicate-key" in result.stdout and "row index 1" in result.stdout and "row index 3" in result.stdout
+    assert "Traceback" not in result.output

@@ -98,23 +98,11 @@ def drivers(frame: pd.DataFrame, evaluation: Evaluation, top: int = 5) -> tuple[
         rows = by_branch.merge(failing[["target", "period"]].astype(str), on=["target", "period"])
         rows = rows.assign(branch_id=rows["scope"].astype(str), period=rows["period"].astype(str),
                            target=rows["target"].astype(str))[["target", "period", "branch_id", "actual", "shortfall"]]
+        rows = rows[rows["shortfall"].notna() & (rows["shortfall"] > 0)]
+        rows = rows.sort_values(["target", "period", "shortfall", "branch_id"], ascending=[True, True, False, True])
+        rows = rows.groupby(["target", "period"], sort=False).head(top)
     else:  # a month: each valid row is one branch's month, so judge the rows of the failing months
-        pieces = []
-        for target_id, periods in failing.groupby("target", observed=True)["period"]:
-            target = evaluation.targets.get(str(target_id))
-            part, whole = target.metric.ratio.part, target.metric.ratio.whole
-            rows = frame[frame["period"].isin(periods.astype(str)) & frame[whole].notna() & (frame[whole] > 0)]
-            num = rows[part].to_numpy(dtype=np.int64)
-            den = rows[whole].to_numpy(dtype=np.int64)
-            meets = _compare(num, den, target.threshold, target.test.comparator)
-            short = np.where(meets, 0, _shortfall(num, den, target.threshold, target.test.comparator))
-            pieces.append(pd.DataFrame({"target": str(target_id), "period": rows["period"].to_numpy(dtype=object),
-                                        "branch_id": rows["branch_id"].to_numpy(dtype=object),
-                                        "actual": num / den, "shortfall": short}))
-        rows = pd.concat(pieces, ignore_index=True)
-    rows = rows[rows["shortfall"].notna() & (rows["shortfall"] > 0)]
-    rows = rows.sort_values(["target", "period", "shortfall", "branch_id"], ascending=[True, True, False, True])
-    rows = rows.groupby(["target", "period"], sort=False).head(top)
+        rows = _month_drivers(frame, evaluation.targets, failing, top)
     names = frame.drop_duplicates("branch_id", keep="last").set_index("branch_id")[["branch_name", "region"]]
     order = {t.id: i for i, t in enumerate(evaluation.targets.targets)}
     out = []
@@ -125,6 +113,34 @@ def drivers(frame: pd.DataFrame, evaluation: Evaluation, top: int = 5) -> tuple[
                           None if pd.isna(region) else region, float(row.actual), int(row.shortfall)))
     out.sort(key=lambda d: (d.period, order[d.target], -d.shortfall, d.branch_id))
     return tuple(out)
+
+
+def _month_drivers(frame: pd.DataFrame, targets: TargetSet, failing: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The `top` branches with the largest shortfall in each failing (target, month), worked out in arrays."""
+    period_codes, periods = pd.factorize(frame["period"], sort=True)
+    branch_codes, branch_ids = pd.factorize(frame["branch_id"], sort=True)
+    pieces = []
+    for target_id, months in failing.groupby("target", observed=True)["period"]:
+        target = targets.get(str(target_id))
+        part, whole = target.metric.ratio.part, target.metric.ratio.whole
+        den = frame[whole].to_numpy(dtype=np.int64, na_value=0)
+        rows = np.flatnonzero(np.isin(period_codes, periods.get_indexer(months.astype(str))) & (den > 0))
+        num, den = frame[part].to_numpy(dtype=np.int64, na_value=0)[rows], den[rows]
+        short = np.where(_compare(num, den, target.threshold, target.test.comparator), 0,
+                         _shortfall(num, den, target.threshold, target.test.comparator))
+        behind = short > 0
+        rows, num, den, short = rows[behind], num[behind], den[behind], short[behind]
+        order = np.lexsort((branch_codes[rows], -short, period_codes[rows]))  # by month, largest first
+        rows, num, den, short = rows[order], num[order], den[order], short[order]
+        month = period_codes[rows]
+        starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        first = rank < top
+        pieces.append(pd.DataFrame({
+            "target": str(target_id), "period": np.asarray(periods, dtype=object)[month[first]],
+            "branch_id": np.asarray(branch_ids, dtype=object)[branch_codes[rows[first]]],
+            "actual": num[first] / den[first], "shortfall": short[first]}))
+    return pd.concat(pieces, ignore_index=True)
 
 
 def evaluate(

@@ -154,7 +154,8 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
     dup[key_ok] = pd.Series(_key_codes(period, branch_id)[key_ok]).duplicated(keep=False).to_numpy()
     flag("duplicate-key", "period/branch_id", dup, lambda: pc.binary_join_element_wise(
-        period_raw.cast(pa.string()), branch_raw, " / ", null_handling="replace", null_replacement=""))
+        period_raw.cast(pa.string()), branch_raw.cast(pa.string()), " / ", null_handling="replace",
+        null_replacement=""))
 
     invalid = np.zeros(n, dtype=bool)
     per_rule: dict[str, np.ndarray] = {}
@@ -199,7 +200,7 @@ def _np(array) -> np.ndarray:
 
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Cells as trimmed text, blank as null."""
-    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+    if not pa.types.is_string(column.type):  # numbers, and large_string (pandas' default in Parquet)
         column = column.cast(pa.string())
     trimmed = pc.utf8_trim_whitespace(column)
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
