@@ -27,6 +27,7 @@ import argparse
 import gc
 import json
 import resource
+import statistics
 import sys
 import time
 from collections import Counter
@@ -98,13 +99,8 @@ def make_export(rows: int, per_kind: int, seed: int) -> tuple[Path, dict[str, in
     injected["duplicate-key"] = 2 * per_kind  # both rows of each duplicate pair
     _common.DATA.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(".tmp_" + path.name)
-    # pandas 3 writes text as large_string; kpi's validate() then crashes on duplicate keys
-    # (ArrowNotImplementedError: binary_join_element_wise(string, large_string, string), seen at
-    # commit 9432b62), so the text columns are written as plain string to measure the rest
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f
-                                  for f in table.schema]))
-    pq.write_table(table, tmp)
+    # as pandas writes it: text as large_string
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
     tmp.replace(path)
     manifest.write_text(json.dumps({"rows": len(frame), "injected": injected}, indent=1))
     return path, injected
@@ -160,12 +156,19 @@ def main(argv: list[str] | None = None) -> int:
     n = export.rows
     t0 = time.perf_counter()
     validated = validate(export)
-    t_vec = time.perf_counter() - t0
+    t_cold = time.perf_counter() - t0  # the first call also pays for fresh memory pages and lazy imports
+    warm = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        validate(export)
+        warm.append(time.perf_counter() - t0)
+    t_vec = statistics.median(warm)
     report = validated.report
     vec_invalid_rows = set(int(x) for x in validated.rejected.column("_line").to_pylist())  # Parquet: row index
     print(f"rows: {n:,}")
-    print(f"vectorised:  read_export {t_read:.2f} s, validate {t_vec:.2f} s "
-          f"({n / t_vec:,.0f} rows/s); valid {report.valid_rows:,}, invalid {report.invalid_rows:,}", flush=True)
+    print(f"vectorised:  read_export {t_read:.2f} s, validate {t_vec:.2f} s (median of 3 after a first call of "
+          f"{t_cold:.2f} s), {n / t_vec:,.0f} rows/s; valid {report.valid_rows:,}, invalid {report.invalid_rows:,}",
+          flush=True)
     by_rule: dict[str, int] = {}
     for problem in report.problems:
         by_rule[f"{problem.rule}({problem.column})"] = problem.count
@@ -196,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"valid rows:   vectorised {report.valid_rows:,}, row by row {row_valid:,}")
     print(f"time:         vectorised {t_vec:.3f} s ({n / t_vec:,.0f} rows/s), row by row {t_rows:.2f} s "
           f"({n / t_rows:,.0f} rows/s)")
-    print(f"speed-up:     {ratio:.1f}x (validate only), {ratio_with_read:.1f}x (read_export + validate); "
-          f"goal >= {GOAL:.0f}x: {'met' if ratio >= GOAL else 'NOT met'}")
+    print(f"speed-up:     {ratio:.1f}x (validate only), {ratio_with_read:.1f}x (read_export + validate), "
+          f"{t_rows / t_cold:.1f}x against the first call; goal >= {GOAL:.0f}x: {'met' if ratio >= GOAL else 'NOT met'}")
     print(f"process peak RSS {peak:.0f} MiB (both paths, plus the {n:,} dicts)")
     if not same_rows:
         print(f"  rows only vectorised finds: {sorted(vec_invalid_rows - row_invalid)[:10]}")
@@ -211,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         "file": str(path),
         "rows": n,
         "injected_bad_rows": injected,
-        "vectorised": {"read_export_s": t_read, "validate_s": t_vec, "rows_per_s": n / t_vec,
+        "vectorised": {"read_export_s": t_read, "validate_s": t_vec, "validate_first_call_s": t_cold,
+                       "rows_per_s": n / t_vec,
                        "valid_rows": report.valid_rows, "invalid_rows": report.invalid_rows, "rules": by_rule},
         "row_by_row": {"seconds": t_rows, "rows_per_s": n / t_rows, "valid_rows": row_valid,
                        "invalid_rows": len(row_invalid), "to_pylist_s_not_timed": t_pylist},

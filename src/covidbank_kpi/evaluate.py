@@ -167,6 +167,7 @@ def evaluate(
         agg = _sums(months, ["period", "scope"], columns, unique=level is Level.BRANCH)
         pieces = [_judge_months(agg, targets, t, level) for t in targets.targets]
     else:
+        months = months.assign(period=months["period"].astype("str"))  # spans compare months as text
         pieces = [_evaluate_spans(months, targets, t, level, over) for t in targets.targets]
     results = _concat(pieces)
     return Evaluation(results, targets, level, over, len(frame))
@@ -185,10 +186,15 @@ def _one_period(frame: pd.DataFrame, period: str) -> pd.DataFrame:
     return chosen
 
 
-def _scopes(frame: pd.DataFrame, column: str | None) -> pd.Series:
+def _scopes(frame: pd.DataFrame, column: str | None) -> pd.Categorical:
+    """The scope of each row as a categorical: 'bank', the region (a blank one is its own group,
+    never dropped) or the branch_id."""
     if column is None:
-        return pd.Series("bank", index=frame.index, dtype="str")
-    return frame[column].fillna(NO_REGION).astype("str")
+        return pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=["bank"])
+    values = frame[column].astype("category").array
+    if values.isna().any():
+        values = values.add_categories([NO_REGION]).fillna(NO_REGION)
+    return values
 
 
 Aggregate = dict  # key columns as Categoricals, and per measure column "<c>__sum" and "<c>__n" as int64 arrays

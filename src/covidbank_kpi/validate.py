@@ -152,7 +152,8 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
 
     key_ok = ~(_any_cell_rule(broken, "period", n) | _any_cell_rule(broken, "branch_id", n))
     dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
-    dup[key_ok] = pd.Series(_key_codes(period, branch_id)[key_ok]).duplicated(keep=False).to_numpy()
+    key = period.codes * (len(branch_id.categories) + 1) + branch_id.codes
+    dup[key_ok] = pd.Series(key[key_ok]).duplicated(keep=False).to_numpy()
     flag("duplicate-key", "period/branch_id", dup, lambda: pc.binary_join_element_wise(
         period_raw.cast(pa.string()), branch_raw.cast(pa.string()), " / ", null_handling="replace",
         null_replacement=""))
@@ -206,49 +207,82 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
-def _period(column: pa.ChunkedArray, flag) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
-    """Normalise to 'YYYY-MM' text; a date or timestamp is taken as its month."""
-    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
-        month = pc.strftime(column, format="%Y-%m")
-        flag("period-missing", "period", _np(column.is_null()), lambda: column.cast(pa.string()))
-        return month.cast(pa.string()), column
-    text = _text(column)
+@dataclass(frozen=True, eq=False)
+class Coded:
+    """A text column as integer codes into sorted distinct values (-1 for blank): the checks and
+    the trimming run once per distinct value, not once per row."""
+
+    codes: np.ndarray
+    categories: np.ndarray  # object array of str
+
+    def categorical(self, rows: np.ndarray | None = None) -> pd.Categorical:
+        codes = self.codes if rows is None else self.codes[rows]
+        return pd.Categorical.from_codes(codes, categories=pd.Index(self.categories, dtype="str"))
+
+
+def _coded(column: pa.ChunkedArray, normalise=None) -> tuple[Coded, np.ndarray, np.ndarray]:
+    """Dictionary-encode, then trim (and normalise) the distinct values. Also returns, per row,
+    whether the cell is blank and whether `normalise` accepted it."""
+    if not pa.types.is_string(column.type):  # numbers, and large_string (pandas' default in Parquet)
+        column = column.cast(pa.string())
+    encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    codes = _np(encoded.indices.fill_null(-1)).astype(np.int64)
+    values = _text(encoded.dictionary)
+    blank = np.append(_np(values.is_null()), True)[codes]  # the last slot stands for null cells (-1)
+    if normalise is not None:
+        values, _ = normalise(values)
+    # several raw values may trim to one ("华东", " 华东"): code them as one, in sorted order
+    labels = np.asarray(values.to_pylist(), dtype=object)
+    known = np.array([v is not None for v in labels], dtype=bool)
+    categories, inverse = np.unique(labels[known].astype(str), return_inverse=True)
+    remap = np.full(len(labels) + 1, -1, dtype=np.int64)  # the last slot maps null cells (-1) to -1
+    remap[np.flatnonzero(known)] = inverse
+    codes = remap[codes]
+    return Coded(codes, categories.astype(object)), blank, codes >= 0
+
+
+def _month_values(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Distinct period cells -> 'YYYY-MM' (null when neither a month nor a real date)."""
     is_month = pc.fill_null(pc.match_substring_regex(text, _MONTH), False)
     is_date_text = pc.fill_null(pc.match_substring_regex(text, _DATE), False)
-    month = text
-    if pc.any(is_date_text).as_py():
-        as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
-                              format="%Y-%m-%d", unit="s", error_is_null=True)
-        # strptime rolls 2020-02-30 over to 2020-03-01: a real date prints back as written
-        is_date = pc.fill_null(pc.equal(pc.strftime(as_date, format="%Y-%m-%d"), text), False)
-        month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
-        is_month = pc.or_(is_month, is_date)
-    missing = _np(text.is_null())
-    bad = ~missing & ~_np(is_month)
-    flag("period-missing", "period", missing, column)
-    flag("period-format", "period", bad, column)
-    return month, column
+    as_date = pc.strptime(pc.if_else(is_date_text, text, pa.scalar(None, pa.string())),
+                          format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2020-02-30 over to 2020-03-01: a real date prints back as written
+    is_date = pc.fill_null(pc.equal(pc.strftime(as_date, format="%Y-%m-%d"), text), False)
+    month = pc.if_else(is_month, text, pc.utf8_slice_codeunits(text, 0, 7))
+    ok = _np(pc.or_(is_month, is_date))
+    return pc.if_else(pa.array(ok), month, pa.scalar(None, pa.string())), ok
 
 
-def _branch_id(column: pa.ChunkedArray, flag) -> tuple[pa.ChunkedArray, pa.ChunkedArray, bool]:
+def _period(column: pa.ChunkedArray, flag) -> tuple[Coded, pa.ChunkedArray]:
+    """Normalise to 'YYYY-MM'; a date or timestamp is taken as its month."""
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        flag("period-missing", "period", _np(column.is_null()), lambda: column.cast(pa.string()))
+        return _coded(pc.strftime(column, format="%Y-%m"))[0], column
+    coded, blank, ok = _coded(column, _month_values)
+    flag("period-missing", "period", blank, column)
+    flag("period-format", "period", ~blank & ~ok, column)
+    return coded, column
+
+
+def _branch_id(column: pa.ChunkedArray, flag) -> tuple[Coded, pa.ChunkedArray, bool]:
     as_number = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
-    text = _text(column)
-    flag("branch-id-missing", "branch_id", _np(text.is_null()), column)
-    return text, column, as_number
-
-
-def _key_codes(period: pa.ChunkedArray, branch_id: pa.ChunkedArray) -> np.ndarray:
-    """(period, branch_id) as one integer per row, for a fast duplicate check."""
-    p = pc.dictionary_encode(period).combine_chunks()
-    b = pc.dictionary_encode(branch_id).combine_chunks()
-    p_codes = _np(p.indices.fill_null(-1)).astype(np.int64)
-    b_codes = _np(b.indices.fill_null(-1)).astype(np.int64)
-    return p_codes * (len(b.dictionary) + 1) + b_codes
+    coded, blank, _ = _coded(column)
+    flag("branch-id-missing", "branch_id", blank, column)
+    return coded, column, as_number
 
 
 def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.ndarray]:
     """Whole numbers >= 0 as int64, with a mask of the cells that hold one; blank is not zero."""
     typ = column.type
+    if pa.types.is_signed_integer(typ):
+        present = _np(column.is_valid())
+        values = _np(column.cast(pa.int64()).fill_null(0))
+        too_large = present & ((values > MAX_COUNT) | (values < -MAX_COUNT))
+        flag("too-large", name, too_large, column)
+        negative = present & ~too_large & (values < 0)
+        flag("negative", name, negative, column)
+        return np.where(too_large, 0, values) if too_large.any() else values, present & ~too_large & ~negative
     if pa.types.is_integer(typ):
         present = _np(column.is_valid())
         # via float64, so a uint64 beyond int64 cannot overflow; below 10^15 every value is exact
@@ -299,21 +333,21 @@ def _examples(mask: np.ndarray, raw, lines: np.ndarray) -> tuple[Example, ...]:
     return tuple(Example(int(lines[r]), "(blank)" if v is None else str(v)) for r, v in zip(rows, values))
 
 
-def _frame(table: pa.Table, valid: np.ndarray, period, branch_id, measures, reported) -> pd.DataFrame:
-    """The valid rows, typed: text keys and nullable Int64 measures (a blank stays <NA>, never 0)."""
-    keep = pa.array(valid)
-    columns = {"period": pd.array(period.filter(keep), dtype="str"),
-               "branch_id": pd.array(branch_id.filter(keep), dtype="str")}
+def _frame(table: pa.Table, valid: np.ndarray, period: Coded, branch_id: Coded, measures, reported) -> pd.DataFrame:
+    """The valid rows, typed: keys and labels as categoricals, measures as nullable Int64
+    (a blank stays <NA>, never 0)."""
+    all_valid = bool(valid.all())
+    rows = None if all_valid else np.flatnonzero(valid)
+    columns = {"period": period.categorical(rows), "branch_id": branch_id.categorical(rows)}
     for label in ("branch_name", "region"):
         if label in table.column_names:
-            columns[label] = pd.array(_text(table.column(label)).filter(keep), dtype="str")
+            columns[label] = _coded(table.column(label))[0].categorical(rows)
         else:
-            columns[label] = pd.array([None] * int(valid.sum()), dtype="str")
-    all_valid = bool(valid.all())
+            columns[label] = pd.Categorical.from_codes(np.full(int(valid.sum()), -1), categories=pd.Index([], dtype="str"))
     for name in measures:
         values, blank = measures[name], ~reported[name]
         columns[name] = pd.arrays.IntegerArray(values, blank) if all_valid else \
-            pd.arrays.IntegerArray(values[valid], blank[valid])
+            pd.arrays.IntegerArray(values[rows], blank[rows])
     return pd.DataFrame(columns)
 
 
@@ -322,18 +356,21 @@ def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[Warni
     out: list[Warning_] = []
     if frame.empty:
         return out
-    periods = sorted(frame["period"].unique())
-    per_branch = frame.groupby("branch_id", sort=True)["period"].nunique()
-    gaps = per_branch[per_branch < len(periods)]
+    period = frame["period"].astype("category").array
+    branch = frame["branch_id"].astype("category").array
+    months, rows = np.unique(period.codes), np.unique(branch.codes)  # those that occur in the valid rows
+    seen = np.zeros((len(branch.categories), len(period.categories)), dtype=bool)
+    seen[branch.codes, period.codes] = True
+    seen = seen[np.ix_(rows, months)]  # branch x month
+    month_names = np.asarray(period.categories, dtype=object)[months]
+    branch_names = np.asarray(branch.categories, dtype=object)[rows]
+    gaps = np.flatnonzero(~seen.all(axis=1))
     if len(gaps):
-        seen = frame[frame["branch_id"].isin(gaps.index)].groupby("branch_id")["period"].agg(set)
-        items = tuple(
-            f"{b}: missing {', '.join(p for p in periods if p not in seen[b])}" for b in gaps.index
-        )
+        items = tuple(f"{branch_names[g]}: missing {', '.join(month_names[~seen[g]])}" for g in gaps)
         out.append(Warning_("branch-missing-months",
                             f"{len(gaps)} branch(es) reported in some months of the file but not in others", items))
     if branches is not None:
-        in_file = set(per_branch.index)
+        in_file = set(branch_names)
         master = set(branches)
         absent = sorted(master - in_file)
         if absent:
