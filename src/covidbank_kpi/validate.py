@@ -122,11 +122,12 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     shown: dict[str, pa.Array] = {}  # "rule|column" -> the cells as the user wrote them
 
     def flag(rule: str, column: str, mask: np.ndarray, raw) -> None:
-        """Record a broken rule; `raw` (the cells to show, or a function making them) is used only then."""
+        """Record a broken rule. `raw` is the column as the user wrote it, or a function giving
+        the cells of some rows as text: only the few rows shown as examples are ever worded."""
         if mask.any():
             key = f"{rule}|{column}"
             broken[key] = broken[key] | mask if key in broken else mask
-            shown[key] = raw() if callable(raw) else raw
+            shown[key] = raw
 
     warnings: list[Warning_] = []
     period, period_raw = _period(table.column("period"), flag)
@@ -145,7 +146,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
         part_cell_bad = _any_cell_rule(broken, pair.part, n)
         whole_cell_bad = _any_cell_rule(broken, pair.whole, n)
         incomplete = (part_ok != whole_ok) & ~part_cell_bad & ~whole_cell_bad
-        raw = lambda pair=pair: _pair_text(table, pair.part, pair.whole)  # noqa: E731 - only when needed
+        raw = _joined(table.column(pair.part), table.column(pair.whole))
         flag("pair-incomplete", f"{pair.part}/{pair.whole}", incomplete, raw)
         exceeds = part_ok & whole_ok & (measures[pair.part] > measures[pair.whole])
         flag("part-exceeds-whole", f"{pair.part}/{pair.whole}", exceeds, raw)
@@ -154,9 +155,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
     key = period.codes * (len(branch_id.categories) + 1) + branch_id.codes
     dup[key_ok] = pd.Series(key[key_ok]).duplicated(keep=False).to_numpy()
-    flag("duplicate-key", "period/branch_id", dup, lambda: pc.binary_join_element_wise(
-        period_raw.cast(pa.string()), branch_raw.cast(pa.string()), " / ", null_handling="replace",
-        null_replacement=""))
+    flag("duplicate-key", "period/branch_id", dup, _joined(period_raw, branch_raw))
 
     invalid = np.zeros(n, dtype=bool)
     per_rule: dict[str, np.ndarray] = {}
@@ -257,7 +256,7 @@ def _month_values(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
 def _period(column: pa.ChunkedArray, flag) -> tuple[Coded, pa.ChunkedArray]:
     """Normalise to 'YYYY-MM'; a date or timestamp is taken as its month."""
     if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
-        flag("period-missing", "period", _np(column.is_null()), lambda: column.cast(pa.string()))
+        flag("period-missing", "period", _np(column.is_null()), column)
         return _coded(pc.strftime(column, format="%Y-%m"))[0], column
     coded, blank, ok = _coded(column, _month_values)
     flag("period-missing", "period", blank, column)
@@ -278,11 +277,13 @@ def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.n
     if pa.types.is_signed_integer(typ):
         present = _np(column.is_valid())
         values = _np(column.cast(pa.int64()).fill_null(0))
+        if not ((values < 0) | (values > MAX_COUNT)).any():  # the common case: one pass, nothing to flag
+            return values, present
         too_large = present & ((values > MAX_COUNT) | (values < -MAX_COUNT))
         flag("too-large", name, too_large, column)
         negative = present & ~too_large & (values < 0)
         flag("negative", name, negative, column)
-        return np.where(too_large, 0, values) if too_large.any() else values, present & ~too_large & ~negative
+        return np.where(too_large, 0, values), present & ~too_large & ~negative
     if pa.types.is_integer(typ):
         present = _np(column.is_valid())
         # via float64, so a uint64 beyond int64 cannot overflow; below 10^15 every value is exact
@@ -321,15 +322,17 @@ def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.n
     return values, whole & ~negative
 
 
-def _pair_text(table: pa.Table, part: str, whole: str) -> pa.Array:
-    def cell(name):
-        return pc.fill_null(table.column(name).cast(pa.string()), "(blank)")
-    return pc.binary_join_element_wise(cell(part), cell(whole), " / ")
+def _joined(*columns: pa.ChunkedArray):
+    """Cells of several columns as 'a / b', for the given rows only."""
+    def cells(rows: np.ndarray) -> list[str]:
+        picked = [c.take(pa.array(rows)).to_pylist() for c in columns]
+        return [" / ".join("(blank)" if v is None else str(v) for v in row) for row in zip(*picked)]
+    return cells
 
 
 def _examples(mask: np.ndarray, raw, lines: np.ndarray) -> tuple[Example, ...]:
     rows = np.flatnonzero(mask)[:MAX_EXAMPLES]
-    values = raw.take(pa.array(rows)).to_pylist() if len(rows) else []
+    values = raw(rows) if callable(raw) else raw.take(pa.array(rows)).to_pylist()
     return tuple(Example(int(lines[r]), "(blank)" if v is None else str(v)) for r, v in zip(rows, values))
 
 
