@@ -173,25 +173,37 @@ def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> 
     yield ("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n").encode("utf-8")
 
 
-_JSON_FIELDS = ("target", "period", "level", "scope", "status", "actual", "threshold", "comparator", "numerator",
-                "denominator", "shortfall")
-
-
-def _json_fields(frame, owners: dict[str, str] | None) -> list[tuple[str, str, object]]:
-    """(column, kind, labels): a text column's JSON, key included, is worked out once per category."""
+def _json_fields(frame, owners: dict[str, str] | None) -> list[tuple[str, object]]:
+    """The pieces of a result's JSON, in order: (column, labels) where a text column's JSON, key
+    included, is worked out once per category; (column, key) for a number; (None, text) for text
+    that is the same in every row. threshold and comparator are constant per target."""
     import pyarrow as pa
 
-    fields = []
-    for i, name in enumerate(_JSON_FIELDS):
-        key = (',\n {' if i == 0 else ', ') + f'"{name}": '
-        if isinstance(frame[name].dtype, pd.CategoricalDtype):
-            labels = [key + json.dumps(str(c), ensure_ascii=False) for c in frame[name].array.categories]
-            fields.append((name, "text", pa.array(labels, pa.string())))
-        else:
-            fields.append((name, "number", key))
+    def per_category(column: str, label) -> tuple[str, pa.Array]:
+        return column, pa.array([label(c) for c in frame[column].array.categories], pa.string())
+
+    def text(value) -> str:
+        return json.dumps(str(value), ensure_ascii=False)
+
+    def number(value: float) -> str:  # as Arrow writes the other numbers: 2, not 2.0
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    thresholds = frame.groupby("target", observed=True)[["threshold", "comparator"]].first()
+    fields = [
+        per_category("target", lambda c: ',\n {"target": ' + text(c)),
+        per_category("period", lambda c: ', "period": ' + text(c)),
+        per_category("level", lambda c: ', "level": ' + text(c)),
+        per_category("scope", lambda c: ', "scope": ' + text(c)),
+        per_category("status", lambda c: ', "status": ' + text(c)),
+        ("actual", ', "actual": '),
+        per_category("target", lambda c: ', "threshold": ' + number(thresholds.loc[c, "threshold"])
+                     + ', "comparator": ' + text(thresholds.loc[c, "comparator"]) if c in thresholds.index else ""),
+        ("numerator", ', "numerator": '),
+        ("denominator", ', "denominator": '),
+        ("shortfall", ', "shortfall": '),
+    ]
     if owners:
-        labels = [', "owner": ' + json.dumps(owners[c], ensure_ascii=False) for c in frame["target"].array.categories]
-        fields.append(("target", "text", pa.array(labels, pa.string())))
+        fields.append(per_category("target", lambda c: ', "owner": ' + text(owners[c])))
     return fields
 
 
@@ -202,9 +214,9 @@ def _json_rows(frame, fields) -> memoryview:
     import pyarrow.compute as pc
 
     pieces = []
-    for name, kind, labels in fields:
+    for name, labels in fields:
         column = frame[name]
-        if kind == "text":
+        if isinstance(labels, pa.Array):
             pieces.append(labels.take(pa.array(column.array.codes)))
             continue
         if column.dtype.kind == "f":
