@@ -299,17 +299,18 @@ def _concat(pieces: list[dict | pd.DataFrame]) -> pd.DataFrame:
 
     columns = {}
     for name in _COLUMNS:
-        parts = [p[name].array if isinstance(p, pd.DataFrame) else p[name] for p in pieces]
+        parts = [p[name].array if isinstance(p, pd.DataFrame) else p.pop(name) for p in pieces]  # pop: free as we go
         if any(isinstance(p, pd.Categorical) for p in parts):
             columns[name] = union_categoricals(
                 [p if isinstance(p, pd.Categorical) else pd.Categorical(np.asarray(p, dtype=object)) for p in parts])
         elif isinstance(parts[0], np.ndarray) or parts[0].dtype.kind == "f":
             columns[name] = np.concatenate([np.asarray(p) for p in parts])
         else:
-            columns[name] = pd.array(np.concatenate([p.to_numpy(dtype=np.int64, na_value=0) for p in parts]),
-                                     dtype="Int64")
-            columns[name][np.concatenate([np.asarray(p.isna()) for p in parts])] = pd.NA
-    return pd.DataFrame(columns)
+            columns[name] = pd.arrays.IntegerArray(
+                np.concatenate([p.to_numpy(dtype=np.int64, na_value=0) for p in parts]),
+                np.concatenate([np.asarray(p.isna()) for p in parts]))
+        del parts
+    return pd.DataFrame(columns, copy=False)
 
 
 def _judge_months(agg: Aggregate, targets: TargetSet, target: Target, level: Level) -> dict:
