@@ -575,3 +575,11 @@ def test_parquet_written_by_pandas_with_a_duplicate_is_reported_not_a_crash(tmp_
     assert result.exit_code == 2
     assert "duplicate-key" in result.stdout and "row index 1" in result.stdout and "row index 3" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_hex_is_not_a_whole_number(export):
+    """Arrow's integer parser reads 0x10 as 16; the contract does not."""
+    path = export([{"period": "2020-03", "branch_id": "0001", "literacy_events_online": "0x10"}])
+    result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+    problem = json.loads(result.stdout)["problems"][0]
+    assert (result.exit_code, problem["rule"], problem["examples"]) == (2, "not-whole-number", [{"line": 2, "value": "0x10"}])

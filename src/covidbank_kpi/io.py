@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import io as _io
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from .errors import InputFileError, Location, MappingError, OutputError
 from .schema import CONTRACT_COLUMNS, REQUIRED_COLUMNS
 
 CSV_SUFFIXES = {".csv", ".txt"}
+_VISIBLE = re.compile(rb"\S")
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gb18030", "gb2312": "gb18030",
              "gb18030": "gb18030"}
@@ -157,15 +159,21 @@ def _read_parquet(data: bytes, path: str, digest: str, mapping: ColumnMapping | 
     return Export(path, "parquet", table, lines, None, digest)
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's UTF-8 check: the whole file at memory speed, without making a Python string of it."""
+    buffer = pa.py_buffer(data)
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buffer]).cast(pa.large_string())
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) when the bytes are valid UTF-8, else GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(b"\xef\xbb\xbf") or _is_utf8(data):
         return "utf-8"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         data.decode("gb18030")
         return "gb18030"
@@ -185,7 +193,8 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        text = data.decode(codec)
+        if codec != "utf-8" or encoding is not None:  # detection has already checked UTF-8
+            data = data.decode(codec).encode("utf-8")  # Arrow reads UTF-8
     except (UnicodeDecodeError, LookupError) as exc:
         stop = exc.start if isinstance(exc, UnicodeDecodeError) else None
         if codec == "unknown":  # neither UTF-8 nor GB18030 reads it: point at the furthest either got
@@ -195,28 +204,26 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
             f"cannot decode the file as {encoding or 'UTF-8 or GBK/GB18030'}", where=Location(path=path, line=line),
             hint="Give the encoding with --encoding (utf-8, gbk, gb18030), or export the file again as UTF-8",
         ) from None
-    if codec != "utf-8":
-        data = text.encode("utf-8")
-    first_line = text.split("\n", 1)[0]
-    header = next(csv.reader([first_line]), [])
+    body_start = data.index(b"\n") + 1 if b"\n" in data else len(data)
+    header = next(csv.reader([data[:body_start].decode("utf-8")]), [])
     if mapping is not None:
         header = mapping.rename(header)
     else:
         header = [h.strip() for h in header]
     _no_duplicate_columns(header, path)
-    body_start = data.index(b"\n") + 1 if b"\n" in data else len(data)
-    body = data[body_start:]
-    if not body.strip():
+    if not _VISIBLE.search(data, body_start):
         raise InputFileError("the file has a header but no rows", where=where,
                              hint="Export again with the months and branches you want evaluated")
+    body = pa.py_buffer(data)[body_start:]  # no copy
+    quoted = data.find(b'"', body_start) >= 0
     read_options = pacsv.ReadOptions(column_names=header, block_size=1 << 24)
-    parse_options = pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=b'"' in body)
+    parse_options = pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=quoted)
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
         null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
     )
     try:
-        table = pacsv.read_csv(_io.BytesIO(body), read_options, parse_options, convert_options)
+        table = pacsv.read_csv(pa.BufferReader(body), read_options, parse_options, convert_options)
     except pa.ArrowInvalid as exc:
         line, fields = _bad_field_count(body, len(header))
         if line is None:
@@ -226,7 +233,7 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
             where=Location(path=path, line=line + 1),
             hint="Check for a missing or extra comma, or a quoted value with a line break in it",
         ) from None
-    lines = _line_numbers(table, quoted=b'"' in body)
+    lines = _line_numbers(table, quoted=quoted)
     table, lines, blank = _drop_blank_rows(table, lines)
     if table.num_rows == 0:
         raise InputFileError("the file has a header but no rows", where=where,

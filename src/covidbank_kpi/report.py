@@ -39,6 +39,7 @@ LABELS = {
 }
 SPARK = "▁▂▃▄▅▆▇█"
 TREND_MONTHS = 12
+TREND_ROWS = 2000  # rows in the latest period up to which the table adds each one's trend
 TABLE_WIDTH = 150  # when not a terminal (cron, pipes): wide enough that nothing is cut
 
 
@@ -137,7 +138,7 @@ def ordered_records(run: Run, lang: str, group_by_owner: bool) -> list[Result]:
     return records
 
 
-JSON_CHUNK = 1 << 18  # results per piece of JSON text: millions of results stream, never all in memory
+JSON_CHUNK = 1 << 16  # results per piece of JSON text: millions of results stream, never all in memory
 
 
 def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
@@ -408,9 +409,10 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
     periods = sorted(frame["period"].unique()) if len(frame) else []
     latest = periods[-1] if periods else None
     several = len(periods) > 1
-    records = [r for r in evaluation.records() if r.period == latest]
+    records = evaluation.records(frame[frame["period"] == latest])
     if group_by_owner:
         records.sort(key=lambda r: targets[r.target].owner.department.in_lang(lang))
+    several = several and len(records) <= TREND_ROWS  # a trend per branch of a large bank is no terminal table
     history: dict[tuple[str, str], list] = {}
     met: dict[tuple[str, str], list[int]] = {}
     if several:
@@ -458,7 +460,7 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
             out.append(f"{t.section} {target_name(t, lang)} — {labels['drivers']}: {names}")
     summary = evaluation.summary()
     out.append(" · ".join(f"{labels[s]} {summary[s]}" for s in summary if summary[s]))
-    if several:
+    if len(periods) > 1:
         out.append(f"{len(periods)} periods in the file ({periods[0]} … {latest}); showing {latest}. "
                    "Use --period for another month, or --format csv/json for every result.")
     if run.evidence.rows_rejected:

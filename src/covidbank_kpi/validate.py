@@ -72,7 +72,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Warning_:
+class DataWarning:
     rule: str
     message: str
     items: tuple[str, ...] = ()
@@ -90,7 +90,7 @@ class ValidationReport:
     rows_read: int
     invalid_rows: int
     problems: tuple[Problem, ...]
-    warnings: tuple[Warning_, ...]
+    warnings: tuple[DataWarning, ...]
     errors_from_warnings: tuple[str, ...] = ()  # warning rules promoted to errors (--require-complete)
     notes: tuple[str, ...] = ()
     rows_by_rule: dict[str, int] = field(default_factory=dict)  # a row breaking a rule twice counts once
@@ -129,11 +129,11 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
             broken[key] = broken[key] | mask if key in broken else mask
             shown[key] = raw
 
-    warnings: list[Warning_] = []
+    warnings: list[DataWarning] = []
     period, period_raw = _period(table.column("period"), flag)
     branch_id, branch_raw, as_number = _branch_id(table.column("branch_id"), flag)
     if as_number:
-        warnings.append(Warning_("branch-id-not-text", "branch_id is stored as a number in the file; "
+        warnings.append(DataWarning("branch-id-not-text", "branch_id is stored as a number in the file; "
                                  "leading zeros (0012) may have been lost before this tool saw it"))
     measures: dict[str, np.ndarray] = {}
     reported: dict[str, np.ndarray] = {}
@@ -172,7 +172,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     valid = ~invalid
     frame = _frame(table, valid, period, branch_id, measures, reported)
     if export.extra_columns:
-        warnings.append(Warning_("extra-columns", "columns outside the data contract are kept and ignored: "
+        warnings.append(DataWarning("extra-columns", "columns outside the data contract are kept and ignored: "
                                  + ", ".join(export.extra_columns), export.extra_columns))
     warnings.extend(_completeness(frame, branches))
     promoted = tuple(w.rule for w in warnings if require_complete and w.rule.startswith("branch-")
@@ -306,6 +306,12 @@ def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.n
         negative = whole & (values < 0)
         flag("negative", name, negative, column)
         return values, whole & ~negative
+    try:  # the common case, plain integers in every cell: Arrow's cast parses them all at once
+        as_int = column.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        as_int = None  # some cell is not a plain integer: sort them out one rule at a time below
+    if as_int is not None and not pc.any(pc.match_substring(column, "x", ignore_case=True)).as_py():
+        return _measure(as_int, name, flag)  # (Arrow would also read hex, 0x10: that stays invalid)
     text = _text(column)
     present_cell = _np(text.is_valid())
     is_whole = _np(pc.fill_null(pc.match_substring_regex(text, _WHOLE), False))
@@ -354,9 +360,9 @@ def _frame(table: pa.Table, valid: np.ndarray, period: Coded, branch_id: Coded, 
     return pd.DataFrame(columns)
 
 
-def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[Warning_]:
+def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[DataWarning]:
     """A branch that silently stops reporting changes every bank-level ratio: name it."""
-    out: list[Warning_] = []
+    out: list[DataWarning] = []
     if frame.empty:
         return out
     period = frame["period"].astype("category").array
@@ -370,19 +376,19 @@ def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[Warni
     gaps = np.flatnonzero(~seen.all(axis=1))
     if len(gaps):
         items = tuple(f"{branch_names[g]}: missing {', '.join(month_names[~seen[g]])}" for g in gaps)
-        out.append(Warning_("branch-missing-months",
+        out.append(DataWarning("branch-missing-months",
                             f"{len(gaps)} branch(es) reported in some months of the file but not in others", items))
     if branches is not None:
         in_file = set(branch_names)
         master = set(branches)
         absent = sorted(master - in_file)
         if absent:
-            out.append(Warning_("branch-not-in-file",
+            out.append(DataWarning("branch-not-in-file",
                                 f"{len(absent)} branch(es) of the master list do not appear in the file",
                                 tuple(absent)))
         unknown = sorted(in_file - master)
         if unknown:
-            out.append(Warning_("branch-not-in-master",
+            out.append(DataWarning("branch-not-in-master",
                                 f"{len(unknown)} branch(es) in the file are not on the master list", tuple(unknown)))
     return out
 
