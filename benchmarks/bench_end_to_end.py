@@ -162,13 +162,13 @@ def bench_file(path: Path, label: str, args) -> dict:
     b_argv = [sys.executable, DUCKDB_SCRIPT, str(path), "--branch-out", os.devnull]
     entry: dict = {"file": str(path), "bytes": path.stat().st_size, "kpi_argv": a_argv, "duckdb_argv": b_argv,
                    "kpi": [], "duckdb": [], "kpi_warmup": None, "duckdb_warmup": None}
-    print(f"  warm-up kpi ...", flush=True)
+    print("  warm-up kpi ...", flush=True)
     entry["kpi_warmup"] = a_warm = run(a_argv, timeout=args.timeout, mem_limit_kib=limit)
     if not a_warm["ok"]:
         describe_failure("kpi warm-up", a_warm)
     else:
         print(f"    {a_warm['wall_s']:.2f} s, {a_warm['peak_rss_mib']:.0f} MiB", flush=True)
-    print(f"  warm-up duckdb ...", flush=True)
+    print("  warm-up duckdb ...", flush=True)
     entry["duckdb_warmup"] = b_warm = run(b_argv, timeout=args.timeout, mem_limit_kib=limit)
     if not b_warm["ok"]:
         describe_failure("duckdb warm-up", b_warm)

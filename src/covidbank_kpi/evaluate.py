@@ -7,9 +7,9 @@ threshold p/q), so no float rounding can flip a pass into a fail at the boundary
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,6 @@ from .errors import UsageError
 from .schema import MEASURES, Kind
 from .targets import Level, Target, TargetSet
 
-Status = Literal["pass", "warn", "fail", "no_data", "not_applicable"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "no_data", "not_applicable")
 SPANS = ("month", "quarter", "year", "window")
 NO_REGION = "(no region)"
@@ -33,7 +32,7 @@ class Result:
     period: str
     level: str
     scope: str
-    status: str
+    status: str  # one of STATUSES
     actual: float | None
     threshold: float
     comparator: str
@@ -174,8 +173,6 @@ def evaluate(
 
 
 def _one_period(frame: pd.DataFrame, period: str) -> pd.DataFrame:
-    import re
-
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise UsageError(f"--period {period!r} is not a month", hint="Give it as YYYY-MM, for example 2020-03")
     chosen = frame[frame["period"] == period]

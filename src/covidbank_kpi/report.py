@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from xml.etree import ElementTree as ET
 
-import pandas as pd
 
 from .evaluate import Evaluation, Result
 from .pipeline import Run
