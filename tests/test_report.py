@@ -123,3 +123,20 @@ def test_report_files_are_readable_by_others_like_any_new_file(export, tmp_path)
     finally:
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_every_format_says_how_many_rows_were_left_out(export):
+    path = export([
+        {"period": "2020-03", "branch_id": "0001", "txn_online": 80, "txn_total": 100},
+        {"period": "2020-03", "branch_id": "0002", "txn_online": -1, "txn_total": 100},
+    ])
+    markdown = kpi("evaluate", path, "--skip-invalid", "--format", "markdown").stdout
+    assert "used 1, left out 1 (negative 1)" in markdown
+    table = kpi("evaluate", path, "--skip-invalid").stdout
+    assert "1 invalid row(s) left out: negative 1" in table
+    frame = pd.read_csv(io.StringIO(kpi("evaluate", path, "--skip-invalid", "--format", "csv").stdout))
+    assert set(frame["rows_rejected"]) == {1}
+    root = ET.fromstring(kpi("evaluate", path, "--skip-invalid", "--format", "junit").stdout)
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["rows_rejected"] == "1"
+    html = kpi("evaluate", path, "--skip-invalid", "--format", "html", "--lang", "en").stdout
+    assert '<span class="rows">2 / 1 / 1</span>' in html and "<dd>negative 1</dd>" in html

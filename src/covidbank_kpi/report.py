@@ -292,7 +292,7 @@ def render_markdown(run: Run, *, lang: str = "zh", group_by_owner: bool = False)
         " · ".join(f"{labels[s]}: {summary[s]}" for s in summary),
         "",
         f"Rows read {run.evidence.rows_read:,}, used {run.evidence.rows_used:,}, "
-        f"left out {run.evidence.rows_rejected:,}. Input SHA-256 `{run.evidence.input_sha256}`, "
+        f"left out {run.evidence.rows_rejected:,}{_why(run)}. Input SHA-256 `{run.evidence.input_sha256}`, "
         f"targets `{_md(run.evidence.targets)}` SHA-256 `{run.evidence.targets_sha256}`, "
         f"covidbank-kpi {run.evidence.tool_version}.",
         "",
@@ -312,6 +312,12 @@ def render_markdown(run: Run, *, lang: str = "zh", group_by_owner: bool = False)
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _why(run: Run) -> str:
+    """' (negative 3, duplicate-key 2)': the rules behind the rows left out, if any."""
+    by_rule = run.evidence.rejected_by_rule
+    return f" ({', '.join(f'{rule} {count:,}' for rule, count in by_rule.items())})" if by_rule else ""
 
 
 def _by_owner(run: Run, lang: str) -> list[tuple[str, list[Result]]]:
