@@ -132,8 +132,8 @@ def test_every_format_says_how_many_rows_were_left_out(export):
     ])
     markdown = kpi("evaluate", path, "--skip-invalid", "--format", "markdown").stdout
     assert "used 1, left out 1 (negative 1)" in markdown
-    table = kpi("evaluate", path, "--skip-invalid").stdout
-    assert "1 invalid row(s) left out: negative 1" in table
+    assert "1 invalid row(s) left out: negative 1" in kpi("evaluate", path, "--skip-invalid", "--lang", "en").stdout
+    assert "1 行无效数据未参与计算: negative 1" in kpi("evaluate", path, "--skip-invalid").stdout
     frame = pd.read_csv(io.StringIO(kpi("evaluate", path, "--skip-invalid", "--format", "csv").stdout))
     assert set(frame["rows_rejected"]) == {1}
     root = ET.fromstring(kpi("evaluate", path, "--skip-invalid", "--format", "junit").stdout)

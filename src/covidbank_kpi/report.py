@@ -29,12 +29,18 @@ LABELS = {
            "status": "状态", "basis": "分子 / 分母", "period": "期间", "scope": "范围", "trend": "走势",
            "shortfall": "差额", "months": "达标月数", "pass": "达标", "warn": "预警", "fail": "未达标",
            "no_data": "无数据", "not_applicable": "不适用", "summary": "汇总", "rows": "行",
-           "drivers": "拖累最多的网点"},
+           "drivers": "拖累最多的网点",
+           "periods_note": "文件共 {n} 个期间（{first} … {latest}），显示 {latest}。"
+                           "其他月份用 --period，全部结果用 --format csv/json。",
+           "left_out": "{n:,} 行无效数据未参与计算: "},
     "en": {"target": "Target", "section": "Section", "owner": "Owner", "actual": "Actual", "threshold": "Threshold",
            "status": "Status", "basis": "Part / whole", "period": "Period", "scope": "Scope", "trend": "Trend",
            "shortfall": "Shortfall", "months": "Months met", "pass": "pass", "warn": "warn", "fail": "FAIL",
            "no_data": "no data", "not_applicable": "n/a", "summary": "Summary", "rows": "rows",
-           "drivers": "branches furthest behind"},
+           "drivers": "branches furthest behind",
+           "periods_note": "{n} periods in the file ({first} … {latest}); showing {latest}. "
+                           "Use --period for another month, or --format csv/json for every result.",
+           "left_out": "{n:,} invalid row(s) left out: "},
 }
 SPARK = "▁▂▃▄▅▆▇█"
 TREND_MONTHS = 12
@@ -466,10 +472,9 @@ def table_renderables(run: Run, *, lang: str = "zh", group_by_owner: bool = Fals
     summary = evaluation.summary()
     out.append(" · ".join(f"{labels[s]} {summary[s]}" for s in summary if summary[s]))
     if len(periods) > 1:
-        out.append(f"{len(periods)} periods in the file ({periods[0]} … {latest}); showing {latest}. "
-                   "Use --period for another month, or --format csv/json for every result.")
+        out.append(labels["periods_note"].format(n=len(periods), first=periods[0], latest=latest))
     if run.evidence.rows_rejected:
-        out.append(f"{run.evidence.rows_rejected:,} invalid row(s) left out: "
+        out.append(labels["left_out"].format(n=run.evidence.rows_rejected)
                    + ", ".join(f"{k} {v}" for k, v in run.evidence.rejected_by_rule.items()))
     return out
 
