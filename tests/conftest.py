@@ -6,11 +6,31 @@ import csv
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from covidbank_kpi.schema import CONTRACT_COLUMNS
+from covidbank_kpi.cli import app
+from covidbank_kpi.schema import CONTRACT_COLUMNS, REQUIRED_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+
+
+def kpi(*args: object):
+    """Run the command line in-process, as a user would type it: whatever happens, no traceback."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def padded(text: str) -> str:
+    """Add the required columns the CSV text leaves out, blank, at the end of every non-empty line."""
+    lines = text.split("\n")
+    header = lines[0].split(",")
+    rest = [c for c in REQUIRED_COLUMNS if c not in header]
+    out = [",".join(header + rest)]
+    out += [line + "," * len(rest) if line.strip() else line for line in lines[1:]]
+    return "\n".join(out)
 
 
 def write_export(path: Path, rows: list[dict], *, encoding: str = "utf-8", columns=CONTRACT_COLUMNS) -> Path:

@@ -5,17 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
-
-from covidbank_kpi.cli import app
-
-from .conftest import SAMPLE
-
-runner = CliRunner()
 
 
-def kpi(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from .conftest import SAMPLE, kpi
 
 
 def passing_and_failing(export):

@@ -17,35 +17,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from covidbank_kpi.cli import app
 from covidbank_kpi.errors import InputFileError
 from covidbank_kpi.io import read_export
 from covidbank_kpi.schema import CONTRACT_COLUMNS, REQUIRED_COLUMNS
 from covidbank_kpi.validate import validate
 
+from .conftest import kpi, padded
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "monthly.csv"
 SAMPLE_ZH = ROOT / "sample_data" / "monthly_zh_gbk.csv"
 ZH_MAPPING = ROOT / "mappings" / "chinese_headers.yaml"
-
-
-def kpi(*args: object):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def padded(text: str) -> str:
-    """Add the required columns the text leaves out, blank, at the end of every non-empty line."""
-    lines = text.split("\n")
-    header = lines[0].split(",")
-    rest = [c for c in REQUIRED_COLUMNS if c not in header]
-    out = [",".join(header + rest)]
-    out += [line + "," * len(rest) if line.strip() else line for line in lines[1:]]
-    return "\n".join(out)
 
 
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -5,18 +5,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from typer.testing import CliRunner
 
-from covidbank_kpi.cli import app
 from covidbank_kpi.report import guard_cell, sparkline
 
-from .conftest import SAMPLE
-
-runner = CliRunner()
-
-
-def kpi(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from .conftest import SAMPLE, kpi
 
 
 def two_months(export):

@@ -16,28 +16,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from covidbank_kpi.cli import app
 from covidbank_kpi.io import read_export
 from covidbank_kpi.schema import REQUIRED_COLUMNS
 from covidbank_kpi.validate import RULES, WARNINGS, validate
 
-
-def kpi(*args: object):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def padded(text: str) -> str:
-    lines = text.split("\n")
-    header = lines[0].split(",")
-    rest = [c for c in REQUIRED_COLUMNS if c not in header]
-    out = [",".join(header + rest)]
-    out += [line + "," * len(rest) if line.strip() else line for line in lines[1:]]
-    return "\n".join(out)
+from .conftest import kpi, padded
 
 
 def write_csv(path: Path, text: str) -> Path:
@@ -558,7 +542,7 @@ def test_skipped_counts_rows_per_rule_not_cells(export):
          "staff_total": 5},
         {"period": "2020-03", "branch_id": "0002", "txn_online": 7, "txn_total": 10},
     ])
-    result = CliRunner().invoke(app, ["evaluate", str(path), "--skip-invalid", "--format", "json"])
+    result = kpi("evaluate", path, "--skip-invalid", "--format", "json")
     document = json.loads(result.stdout)
     assert document["skipped"] == {"rows": 1, "by_rule": {"negative": 1}}
 
@@ -571,7 +555,7 @@ def test_parquet_written_by_pandas_with_a_duplicate_is_reported_not_a_crash(tmp_
     path = tmp_path / "dup.parquet"
     frame.to_parquet(path)
     assert pq.read_schema(path).field("branch_id").type == pa.large_string()
-    result = CliRunner().invoke(app, ["validate", str(path)])
+    result = kpi("validate", path)
     assert result.exit_code == 2
     assert "duplicate-key" in result.stdout and "row index 1" in result.stdout and "row index 3" in result.stdout
     assert "Traceback" not in result.output
@@ -580,6 +564,6 @@ def test_parquet_written_by_pandas_with_a_duplicate_is_reported_not_a_crash(tmp_
 def test_hex_is_not_a_whole_number(export):
     """Arrow's integer parser reads 0x10 as 16; the contract does not."""
     path = export([{"period": "2020-03", "branch_id": "0001", "literacy_events_online": "0x10"}])
-    result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+    result = kpi("validate", path, "--format", "json")
     problem = json.loads(result.stdout)["problems"][0]
     assert (result.exit_code, problem["rule"], problem["examples"]) == (2, "not-whole-number", [{"line": 2, "value": "0x10"}])
