@@ -190,3 +190,12 @@ def test_drivers_name_the_branches_furthest_behind(export, one_target):
     run = evaluate_file(path, targets=one_target())
     # bank: 200/300 = 66.7% fails; branch 0002 needs 20 more, 0003 needs 10, 0001 passes
     assert [(d.branch_id, d.branch_name, d.shortfall) for d in run.drivers] == [("0002", "乙", 20), ("0003", "丙", 10)]
+
+
+def test_drivers_settle_ties_by_branch_id_and_keep_five(export, one_target):
+    # seven branches each 10 short of 70%: the five with the smallest ids are named
+    rows = [{"period": "2020-03", "branch_id": f"00{i:02d}", "txn_online": 60, "txn_total": 100}
+            for i in (7, 3, 5, 1, 6, 2, 4)]
+    run = evaluate_file(export(rows), targets=one_target())
+    assert [(d.branch_id, d.shortfall) for d in run.drivers] == [
+        ("0001", 10), ("0002", 10), ("0003", 10), ("0004", 10), ("0005", 10)]

@@ -115,31 +115,35 @@ def drivers(frame: pd.DataFrame, evaluation: Evaluation, top: int = 5) -> tuple[
 
 
 def _month_drivers(frame: pd.DataFrame, targets: TargetSet, failing: pd.DataFrame, top: int) -> pd.DataFrame:
-    """The `top` branches with the largest shortfall in each failing (target, month), worked out in arrays."""
+    """The `top` branches with the largest shortfall in each failing (target, month): one month's
+    rows are a contiguous slice once the rows are ordered by month."""
     period_codes, periods = pd.factorize(frame["period"], sort=True)
-    branch_codes, branch_ids = pd.factorize(frame["branch_id"], sort=True)
-    pieces = []
+    order = np.argsort(period_codes, kind="stable")
+    bounds = np.searchsorted(period_codes[order], np.arange(len(periods) + 1))
+    branch_ids = frame["branch_id"].to_numpy(dtype=object)[order]
+    found: dict[str, list] = {"target": [], "period": [], "branch_id": [], "actual": [], "shortfall": []}
     for target_id, months in failing.groupby("target", observed=True)["period"]:
         target = targets.get(str(target_id))
         part, whole = target.metric.ratio.part, target.metric.ratio.whole
-        den = frame[whole].to_numpy(dtype=np.int64, na_value=0)
-        rows = np.flatnonzero(np.isin(period_codes, periods.get_indexer(months.astype(str))) & (den > 0))
-        num, den = frame[part].to_numpy(dtype=np.int64, na_value=0)[rows], den[rows]
-        short = np.where(_compare(num, den, target.threshold, target.test.comparator), 0,
-                         _shortfall(num, den, target.threshold, target.test.comparator))
-        behind = short > 0
-        rows, num, den, short = rows[behind], num[behind], den[behind], short[behind]
-        order = np.lexsort((branch_codes[rows], -short, period_codes[rows]))  # by month, largest first
-        rows, num, den, short = rows[order], num[order], den[order], short[order]
-        month = period_codes[rows]
-        starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
-        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        first = rank < top
-        pieces.append(pd.DataFrame({
-            "target": str(target_id), "period": np.asarray(periods, dtype=object)[month[first]],
-            "branch_id": np.asarray(branch_ids, dtype=object)[branch_codes[rows[first]]],
-            "actual": num[first] / den[first], "shortfall": short[first]}))
-    return pd.concat(pieces, ignore_index=True)
+        nums = frame[part].to_numpy(dtype=np.int64, na_value=0)[order]
+        dens = frame[whole].to_numpy(dtype=np.int64, na_value=0)[order]
+        for month in periods.get_indexer(months.astype(str)):
+            rows = np.arange(bounds[month], bounds[month + 1])
+            rows = rows[dens[rows] > 0]
+            num, den = nums[rows], dens[rows]
+            short = np.where(_compare(num, den, target.threshold, target.test.comparator), 0,
+                             _shortfall(num, den, target.threshold, target.test.comparator))
+            cut = np.partition(short, len(short) - top)[len(short) - top] if len(short) > top else 0
+            keep = np.flatnonzero(short >= max(cut, 1))  # the top shortfalls, with every tie at the cut
+            rows, num, den, short = rows[keep], num[keep], den[keep], short[keep]
+            for k in sorted(range(len(rows)), key=lambda k: (-short[k], branch_ids[rows[k]]))[:top]:
+                if short[k] > 0:
+                    found["target"].append(str(target_id))
+                    found["period"].append(periods[month])
+                    found["branch_id"].append(branch_ids[rows[k]])
+                    found["actual"].append(num[k] / den[k])
+                    found["shortfall"].append(int(short[k]))
+    return pd.DataFrame(found)
 
 
 def evaluate(
