@@ -214,8 +214,9 @@ class Coded:
     codes: np.ndarray
     categories: np.ndarray  # object array of str
 
-    def categorical(self, rows: np.ndarray | None = None) -> pd.Categorical:
-        codes = self.codes if rows is None else self.codes[rows]
+    def categorical(self, keep: np.ndarray | None = None) -> pd.Categorical:
+        """The column as a pandas Categorical, of the rows where `keep` (a boolean mask) is True."""
+        codes = self.codes if keep is None else self.codes[keep]
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.categories, dtype="str"))
 
 
@@ -345,18 +346,17 @@ def _examples(mask: np.ndarray, raw, lines: np.ndarray) -> tuple[Example, ...]:
 def _frame(table: pa.Table, valid: np.ndarray, period: Coded, branch_id: Coded, measures, reported) -> pd.DataFrame:
     """The valid rows, typed: keys and labels as categoricals, measures as nullable Int64
     (a blank stays <NA>, never 0)."""
-    all_valid = bool(valid.all())
-    rows = None if all_valid else np.flatnonzero(valid)
-    columns = {"period": period.categorical(rows), "branch_id": branch_id.categorical(rows)}
+    keep = None if valid.all() else valid  # a boolean mask: several times faster than a list of rows
+    columns = {"period": period.categorical(keep), "branch_id": branch_id.categorical(keep)}
     for label in ("branch_name", "region"):
         if label in table.column_names:
-            columns[label] = _coded(table.column(label))[0].categorical(rows)
+            columns[label] = _coded(table.column(label))[0].categorical(keep)
         else:
             columns[label] = pd.Categorical.from_codes(np.full(int(valid.sum()), -1), categories=pd.Index([], dtype="str"))
     for name in measures:
         values, blank = measures[name], ~reported[name]
-        columns[name] = pd.arrays.IntegerArray(values, blank) if all_valid else \
-            pd.arrays.IntegerArray(values[rows], blank[rows])
+        columns[name] = pd.arrays.IntegerArray(values, blank) if keep is None else \
+            pd.arrays.IntegerArray(values[keep], blank[keep])
     return pd.DataFrame(columns)
 
 
