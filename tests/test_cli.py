@@ -3,9 +3,9 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-
 
 from .conftest import SAMPLE, kpi
 
@@ -121,7 +121,8 @@ def test_help_imports_neither_pandas_nor_pyarrow():
 def test_end_to_end_in_a_real_process(tmp_path):
     """The installed console script, as a cron job runs it."""
     out = tmp_path / "report.json"
-    kpi_bin = [sys.executable, "-m", "covidbank_kpi.cli"]
+    script = Path(sys.executable).with_name("kpi")  # the console script pip installed beside python
+    kpi_bin = [str(script)] if script.exists() else [sys.executable, "-m", "covidbank_kpi.cli"]
     done = subprocess.run([*kpi_bin, "evaluate", str(SAMPLE / "monthly.csv"), "--output", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
