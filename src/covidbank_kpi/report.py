@@ -64,6 +64,8 @@ def render_chunks(run: Run, fmt: str, *, lang: str = "zh", group_by_owner: bool 
     """The report as UTF-8 pieces, written without holding all of it (JSON streams; the rest are one piece)."""
     if fmt == "json":
         return json_chunks(run, lang=lang, group_by_owner=group_by_owner)
+    if fmt == "csv":
+        return csv_chunks(run, lang=lang, group_by_owner=group_by_owner)
     return iter([render(run, fmt, lang=lang, group_by_owner=group_by_owner, fail_on=fail_on).encode("utf-8")])
 
 
@@ -143,7 +145,7 @@ def ordered_records(run: Run, lang: str, group_by_owner: bool) -> list[Result]:
     return records
 
 
-JSON_CHUNK = 1 << 16  # results per piece of JSON text: millions of results stream, never all in memory
+CHUNK_ROWS = 1 << 16  # results per piece of JSON or CSV text: millions of results stream, never all in memory
 
 
 def render_json(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
@@ -173,8 +175,8 @@ def json_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> 
         frame = frame.iloc[frame["target"].astype(str).map(order).to_numpy().argsort(kind="stable")]
         owners = {t.id: owner_name(t, lang) for t in evaluation.targets.targets}
     fields = _json_fields(frame, owners)
-    starts = range(0, len(frame), JSON_CHUNK)
-    for start, text in zip(starts, _in_threads(lambda a: _json_rows(frame.iloc[a:a + JSON_CHUNK], fields), starts)):
+    starts = range(0, len(frame), CHUNK_ROWS)
+    for start, text in zip(starts, _in_threads(lambda a: _json_rows(frame.iloc[a:a + CHUNK_ROWS], fields), starts)):
         yield text[1:] if start == 0 else text  # no comma before the first result
     yield ("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n").encode("utf-8")
 
@@ -263,22 +265,53 @@ def guard_cell(text: str) -> str:
 
 
 def render_csv(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> str:
+    return b"".join(csv_chunks(run, lang=lang, group_by_owner=group_by_owner)).decode("utf-8")
+
+
+def csv_chunks(run: Run, *, lang: str = "zh", group_by_owner: bool = False) -> Iterator[bytes]:
+    """One row per result, with the target's name, section and owner and the evidence in every row,
+    written by Arrow's CSV writer a piece at a time. Text that Excel would run is guarded."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     evaluation = run.evaluation
-    frame = evaluation.results.copy()
+    frame = evaluation.results
     if group_by_owner:
         order = _owner_order(evaluation, lang)
         frame = frame.iloc[frame["target"].astype(str).map(order).to_numpy().argsort(kind="stable")]
     targets = {t.id: t for t in evaluation.targets.targets}
-    frame.insert(1, "name", frame["target"].map(lambda t: target_name(targets[t], lang)))
-    frame.insert(2, "section", frame["target"].map(lambda t: targets[t].section))
-    frame.insert(3, "owner", frame["target"].map(lambda t: owner_name(targets[t], lang)))
-    frame["scope"] = frame["scope"].map(guard_cell)
+    per_target = {"name": lambda t: target_name(t, lang), "section": lambda t: t.section,
+                  "owner": lambda t: owner_name(t, lang)}
     evidence = run.evidence
-    for key in ("tool_version", "input_sha256", "targets_sha256", "rows_read", "rows_used", "rows_rejected"):
-        frame[key] = getattr(evidence, key)
-    buffer = _io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
+
+    def text(column, label=str) -> pa.Array:
+        categorical = column.array
+        labels = pa.array([label(c) for c in categorical.categories], pa.string())
+        return labels.take(pa.array(categorical.codes))
+
+    def table(part) -> pa.Table:
+        columns = {"target": text(part["target"])}
+        for name, label in per_target.items():
+            columns[name] = text(part["target"], lambda t, label=label: label(targets[t]))
+        for name in ("period", "level"):
+            columns[name] = text(part[name])
+        columns["scope"] = text(part["scope"], lambda c: guard_cell(str(c)))
+        columns["status"] = text(part["status"])
+        columns["actual"] = pa.array(part["actual"].to_numpy(), from_pandas=True)
+        columns["threshold"] = pa.array(part["threshold"].to_numpy())
+        columns["comparator"] = text(part["comparator"])
+        for name in ("numerator", "denominator", "shortfall"):
+            columns[name] = pa.array(part[name].to_numpy(dtype=np.int64, na_value=0), mask=part[name].isna().to_numpy())
+        for key in ("tool_version", "input_sha256", "targets_sha256", "rows_read", "rows_used", "rows_rejected"):
+            columns[key] = pa.repeat(pa.scalar(getattr(evidence, key)), len(part))
+        return pa.table(columns)
+
+    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table(frame.iloc[start:start + CHUNK_ROWS]), sink,
+                        pacsv.WriteOptions(include_header=start == 0, quoting_style="needed"))
+        yield sink.getvalue().to_pybytes()
 
 
 # --- Markdown ----------------------------------------------------------------------------
