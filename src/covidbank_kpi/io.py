@@ -7,6 +7,7 @@ number the user sees in the file, so every later message can point at it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterable
 import difflib
@@ -190,6 +191,11 @@ def _read_csv(data: bytes, path: str, digest: str, encoding: str | None, mapping
         codec = detect_encoding(data)
     else:
         codec = ENCODINGS.get(encoding.lower().replace("_", "-"), encoding)
+        try:
+            codecs.lookup(codec)
+        except LookupError:
+            raise InputFileError(f"unknown encoding {encoding!r}", where=where,
+                                 hint="Use utf-8, gbk or gb18030, or leave --encoding out to detect it") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -306,6 +312,14 @@ def _check_columns(export: Export) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in present]
     if not missing:
         return
+    if not set(present) & set(CONTRACT_COLUMNS):
+        shown = ", ".join(present[:4]) + ("…" if len(present) > 4 else "")
+        raise InputFileError(
+            f"none of the data contract's columns is in the header (it has {shown})",
+            where=Location(path=export.path),
+            hint="Map the export's own headers to the contract with --mapping FILE "
+                 "(mappings/chinese_headers.yaml is one for Chinese headers), or see `kpi schema`",
+        )
     first = missing[0]
     unmatched = [c for c in present if c not in CONTRACT_COLUMNS]
     close = difflib.get_close_matches(first, unmatched, n=1, cutoff=0.6)
