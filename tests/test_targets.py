@@ -48,8 +48,8 @@ BASE = (ROOT / "targets.yaml").read_text(encoding="utf-8")
 @pytest.mark.parametrize("old, new, fragment, anchor", [
     # the anchor is the text on the line the message must point at
     ("part: txn_online", "part: txn_onlin", "did you mean 'txn_online'", "metric: {ratio: {part: txn_onlin,"),
-    ("threshold: 0.95", "threshold: 95", "fraction between 0 and 1", "- id: health_check_pass_rate"),
-    ("threshold: 500}", "threshold: 500.5}", "must be a whole number", "- id: literacy_participants"),
+    ("threshold: 0.95", "threshold: 95", "fraction between 0 and 1", 'test: {comparator: ">=", threshold: 95}'),
+    ("threshold: 500}", "threshold: 500.5}", "must be a whole number", 'test: {comparator: ">=", threshold: 500.5}'),
     ('comparator: ">=", threshold: 0.70', 'comparator: "=>", threshold: 0.70', "comparator",
      'test: {comparator: "=>"'),
     ("levels: [bank]\n    owner: {department: {zh: 客户服务部, en: Customer service}}\n\n  - id: literacy_participants",

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
 
 from .errors import Location, TargetsError
 from .schema import MEASURES, PAIRS, PERIOD_PATTERN
@@ -125,26 +126,28 @@ class Target(_Model):
     owner: Owner
     window: Window | None = None
 
-    @model_validator(mode="after")
-    def _threshold_fits_metric(self) -> Target:
-        for label, value in (("threshold", self.test.threshold), ("warn_threshold", self.warn_threshold)):
-            if value is None:
-                continue
-            if self.is_ratio and not 0 <= value <= 1:
-                raise ValueError(f"{label} {value} of a ratio must be a fraction between 0 and 1 (0.70 for 70%)")
-            if not self.is_ratio and value != value.to_integral_value():
-                raise ValueError(f"{label} {value} of a count must be a whole number")
-        if self.warn_threshold is not None:
-            higher_is_better = self.test.comparator.startswith(">")
-            if (self.warn_threshold <= self.test.threshold) if higher_is_better else (
-                self.warn_threshold >= self.test.threshold
-            ):
+    @field_validator("test", "warn_threshold")
+    @classmethod
+    def _fits_metric(cls, value, info: ValidationInfo):
+        """A ratio's threshold is a fraction, a count's a whole number; checked per field, so an
+        error points at the line that holds it."""
+        metric = info.data.get("metric")
+        number = value.threshold if isinstance(value, Test) else value
+        if metric is None or number is None:
+            return value
+        label = "threshold" if isinstance(value, Test) else "warn_threshold"
+        if metric.ratio is not None and not 0 <= number <= 1:
+            raise ValueError(f"{label} {number} of a ratio must be a fraction between 0 and 1 (0.70 for 70%)")
+        if metric.ratio is None and number != number.to_integral_value():
+            raise ValueError(f"{label} {number} of a count must be a whole number")
+        if label == "warn_threshold" and "test" in info.data:
+            test = info.data["test"]
+            higher_is_better = test.comparator.startswith(">")
+            if (number <= test.threshold) if higher_is_better else (number >= test.threshold):
                 side = "above" if higher_is_better else "below"
-                raise ValueError(
-                    f"warn_threshold {self.warn_threshold} must lie {side} the threshold {self.test.threshold}: "
-                    "it marks passing values that are close to failing"
-                )
-        return self
+                raise ValueError(f"warn_threshold {number} must lie {side} the threshold {test.threshold}: "
+                                 "it marks passing values that are close to failing")
+        return value
 
     @property
     def is_ratio(self) -> bool:
