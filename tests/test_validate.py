@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from covidbank_kpi.io import read_export
-from covidbank_kpi.schema import REQUIRED_COLUMNS
+from covidbank_kpi.schema import CONTRACT_COLUMNS, REQUIRED_COLUMNS
 from covidbank_kpi.validate import RULES, WARNINGS, validate
 
 from .conftest import kpi, padded
@@ -567,3 +567,12 @@ def test_hex_is_not_a_whole_number(export):
     result = kpi("validate", path, "--format", "json")
     problem = json.loads(result.stdout)["problems"][0]
     assert (result.exit_code, problem["rule"], problem["examples"]) == (2, "not-whole-number", [{"line": 2, "value": "0x10"}])
+
+
+def test_rejects_keep_an_export_s_own_line_column(export, tmp_path):
+    path = export([{"period": "2020-13", "branch_id": "0001", "_line": "mine"}],
+                  columns=[*CONTRACT_COLUMNS, "_line"])
+    rejects = tmp_path / "rejects.csv"
+    assert kpi("evaluate", path, "--skip-invalid", "--rejects", rejects).exit_code == 2  # nothing left to evaluate
+    frame = pd.read_csv(rejects, dtype=str)
+    assert list(frame[["_line", "__line", "_rules"]].iloc[0]) == ["mine", "2", "period-format(period)"]

@@ -401,8 +401,15 @@ def _rejected(table: pa.Table, invalid: np.ndarray, broken: dict[str, np.ndarray
     labels = [pc.if_else(pa.array(mask[rows]), pa.scalar("{}({})".format(*key.split("|"))), none)
               for key, mask in broken.items()]  # one column per rule broken, null where not
     rules = pc.binary_join_element_wise(*labels, "; ", null_handling="skip") if labels else pa.array([], pa.string())
-    out = out.append_column("_line", pa.array(lines[rows], pa.int64()))
-    return out.append_column("_rules", rules)
+    out = out.append_column(_free(out, "_line"), pa.array(lines[rows], pa.int64()))
+    return out.append_column(_free(out, "_rules"), rules)
+
+
+def _free(table: pa.Table, name: str) -> str:
+    """`name`, or `_name`, `__name`… if the export already has a column so called: the rows stay untouched."""
+    while name in table.column_names:
+        name = "_" + name
+    return name
 
 
 def load_branch_list(path: str | Path) -> list[str]:
