@@ -132,3 +132,27 @@ def test_every_format_says_how_many_rows_were_left_out(export):
     assert {p.get("name"): p.get("value") for p in root.iter("property")}["rows_rejected"] == "1"
     html = kpi("evaluate", path, "--skip-invalid", "--format", "html", "--lang", "en").stdout
     assert '<span class="rows">2 / 1 / 1</span>' in html and "<dd>negative 1</dd>" in html
+
+
+def test_sample_csv_round_trips_and_agrees_with_pandas_on_the_raw_file():
+    """The oracle is pandas summing the sample CSV itself, not kpi."""
+    raw = pd.read_csv(SAMPLE / "monthly.csv", dtype={"branch_id": str})
+    june = raw[raw["period"] == "2020-06"]
+    reported = june["txn_total"].notna()
+    part, whole = int(june.loc[reported, "txn_online"].sum()), int(june.loc[reported, "txn_total"].sum())
+    result = kpi("evaluate", SAMPLE / "monthly.csv", "--format", "csv", "--lang", "en")
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert len(frame) == 11 * 12
+    row = frame[(frame["target"] == "online_txn_share") & (frame["period"] == "2020-06")].iloc[0]
+    assert (row["numerator"], row["denominator"]) == (part, whole)
+    assert row["status"] == ("pass" if part * 10 >= 7 * whole else "fail")
+    assert (row["name"], row["section"], row["owner"]) == ("Online transaction share", "二.1", "Technology")
+    assert row["rows_read"] == len(raw)
+
+
+def test_sample_markdown_has_a_row_per_result_and_a_section_per_owner():
+    text = kpi("evaluate", SAMPLE / "monthly.parquet", "--format", "markdown", "--group-by-owner").stdout
+    rows = [line for line in text.splitlines() if line.startswith("| 2020-")]
+    assert len(rows) == 11 * 12
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == [
+        "人力资源部", "客户服务部", "科技部", "运营管理部", "风险管理部"]
