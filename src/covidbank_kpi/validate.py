@@ -28,6 +28,7 @@ _WHOLE = r"^[+-]?[0-9]+(\.0*)?$"
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _MAX_DIGITS = len(str(MAX_COUNT))  # the model's upper bound, as a digit count
+_PLAIN = f"^[0-9]{{1,{_MAX_DIGITS}}}$"
 
 #: Every rule a row can break, in words, keyed by the code shown in reports and rejects files.
 RULES: dict[str, str] = {
@@ -311,22 +312,39 @@ def _measure(column: pa.ChunkedArray, name: str, flag) -> tuple[np.ndarray, np.n
         as_int = column.cast(pa.int64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         as_int = None  # some cell is not a plain integer: sort them out one rule at a time below
-    if as_int is not None and not pc.any(pc.match_substring(column, "x", ignore_case=True)).as_py():
+    if as_int is not None and not any(pc.any(pc.match_substring(column, x)).as_py() for x in ("x", "X")):
         return _measure(as_int, name, flag)  # (Arrow would also read hex, 0x10: that stays invalid)
-    text = _text(column)
-    present_cell = _np(text.is_valid())
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    # most cells are plain digits: parse those at once, and put only the others through every rule
+    plain = _np(pc.fill_null(pc.match_substring_regex(column, _PLAIN), False))
+    values = _np(pc.if_else(pa.array(plain), column, pa.scalar(None, pa.string())).cast(pa.int64()).fill_null(0))
+    odd = np.flatnonzero(_np(column.is_valid()) & ~plain)
+    if not len(odd):
+        return values, plain
+    odd_values, odd_ok, odd_broken = _text_cells(column.take(pa.array(odd)))
+    values, ok = values.copy(), plain.copy()
+    values[odd], ok[odd] = odd_values, odd_ok
+    for rule, odd_mask in odd_broken.items():
+        mask = np.zeros(len(plain), dtype=bool)
+        mask[odd] = odd_mask
+        flag(rule, name, mask, column)
+    return values, ok
+
+
+def _text_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Cells that are not plain digits: trimmed, '12.0' and '+12' read as 12, the rest named."""
+    text = _text(cells)
+    present = _np(text.is_valid())
     is_whole = _np(pc.fill_null(pc.match_substring_regex(text, _WHOLE), False))
     digits = pc.replace_substring_regex(text, r"^\+|\.0*$", "")  # "+12.00" -> "12"
     unsigned = pc.replace_substring_regex(digits, r"^-", "")
     too_large = is_whole & (_np(pc.fill_null(pc.utf8_length(unsigned), 0)) > _MAX_DIGITS)
     whole = is_whole & ~too_large
-    parsed = pc.if_else(pa.array(whole), digits, pa.scalar(None, pa.string())).cast(pa.int64())
-    values = _np(parsed.fill_null(0))
-    flag("not-whole-number", name, present_cell & ~is_whole, column)
-    flag("too-large", name, too_large, column)
+    values = _np(pc.if_else(pa.array(whole), digits, pa.scalar(None, pa.string())).cast(pa.int64()).fill_null(0))
     negative = whole & (values < 0)
-    flag("negative", name, negative, column)
-    return values, whole & ~negative
+    broken = {"not-whole-number": present & ~is_whole, "too-large": too_large, "negative": negative}
+    return values, whole & ~negative, broken
 
 
 def _joined(*columns: pa.ChunkedArray):
