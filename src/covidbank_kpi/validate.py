@@ -135,7 +135,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     branch_id, branch_raw, as_number = _branch_id(table.column("branch_id"), flag)
     if as_number:
         warnings.append(DataWarning("branch-id-not-text", "branch_id is stored as a number in the file; "
-                                 "leading zeros (0012) may have been lost before this tool saw it"))
+                                    "leading zeros (0012) may have been lost before this tool saw it"))
     measures: dict[str, np.ndarray] = {}
     reported: dict[str, np.ndarray] = {}
     for name in MEASURES:
@@ -154,8 +154,8 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
 
     key_ok = ~(_any_cell_rule(broken, "period", n) | _any_cell_rule(broken, "branch_id", n))
     dup = np.zeros(n, dtype=bool)  # among rows with a valid key only: "2020-02-30" is no duplicate of "2020-02"
-    key = period.codes * (len(branch_id.categories) + 1) + branch_id.codes
-    dup[key_ok] = pd.Series(key[key_ok]).duplicated(keep=False).to_numpy()
+    pair_code = period.codes * (len(branch_id.categories) + 1) + branch_id.codes  # one integer per key
+    dup[key_ok] = pd.Series(pair_code[key_ok]).duplicated(keep=False).to_numpy()
     flag("duplicate-key", "period/branch_id", dup, _joined(period_raw, branch_raw))
 
     invalid = np.zeros(n, dtype=bool)
@@ -174,7 +174,7 @@ def validate(export: Export, *, branches: list[str] | None = None, require_compl
     frame = _frame(table, valid, period, branch_id, measures, reported)
     if export.extra_columns:
         warnings.append(DataWarning("extra-columns", "columns outside the data contract are kept and ignored: "
-                                 + ", ".join(export.extra_columns), export.extra_columns))
+                                    + ", ".join(export.extra_columns), export.extra_columns))
     warnings.extend(_completeness(frame, branches))
     promoted = tuple(w.rule for w in warnings if require_complete and w.rule.startswith("branch-")
                      and w.rule != "branch-id-not-text")
