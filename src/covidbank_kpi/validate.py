@@ -395,19 +395,21 @@ def _completeness(frame: pd.DataFrame, branches: list[str] | None) -> list[DataW
     if len(gaps):
         items = tuple(f"{branch_names[g]}: missing {', '.join(month_names[~seen[g]])}" for g in gaps)
         out.append(DataWarning("branch-missing-months",
-                            f"{len(gaps)} branch(es) reported in some months of the file but not in others", items))
+                               f"{len(gaps)} branch(es) reported in some months of the file but not in others",
+                               items))
     if branches is not None:
         in_file = set(branch_names)
         master = set(branches)
         absent = sorted(master - in_file)
         if absent:
             out.append(DataWarning("branch-not-in-file",
-                                f"{len(absent)} branch(es) of the master list do not appear in the file",
-                                tuple(absent)))
+                                   f"{len(absent)} branch(es) of the master list do not appear in the file",
+                                   tuple(absent)))
         unknown = sorted(in_file - master)
         if unknown:
             out.append(DataWarning("branch-not-in-master",
-                                f"{len(unknown)} branch(es) in the file are not on the master list", tuple(unknown)))
+                                   f"{len(unknown)} branch(es) in the file are not on the master list",
+                                   tuple(unknown)))
     return out
 
 
