@@ -162,18 +162,17 @@ def bench_file(path: Path, label: str, args) -> dict:
     b_argv = [sys.executable, DUCKDB_SCRIPT, str(path), "--branch-out", os.devnull]
     entry: dict = {"file": str(path), "bytes": path.stat().st_size, "kpi_argv": a_argv, "duckdb_argv": b_argv,
                    "kpi": [], "duckdb": [], "kpi_warmup": None, "duckdb_warmup": None}
-    print("  warm-up kpi ...", flush=True)
-    entry["kpi_warmup"] = a_warm = run(a_argv, timeout=args.timeout, mem_limit_kib=limit)
-    if not a_warm["ok"]:
-        describe_failure("kpi warm-up", a_warm)
-    else:
-        print(f"    {a_warm['wall_s']:.2f} s, {a_warm['peak_rss_mib']:.0f} MiB", flush=True)
-    print("  warm-up duckdb ...", flush=True)
-    entry["duckdb_warmup"] = b_warm = run(b_argv, timeout=args.timeout, mem_limit_kib=limit)
-    if not b_warm["ok"]:
-        describe_failure("duckdb warm-up", b_warm)
-    else:
-        print(f"    {b_warm['wall_s']:.2f} s, {b_warm['peak_rss_mib']:.0f} MiB", flush=True)
+    def warm_up(name: str, argv: list[str]) -> dict:
+        print(f"  warm-up {name} ...", flush=True)
+        result = run(argv, timeout=args.timeout, mem_limit_kib=limit)
+        if not result["ok"]:
+            describe_failure(f"{name} warm-up", result)
+        else:
+            print(f"    {result['wall_s']:.2f} s, {result['peak_rss_mib']:.0f} MiB", flush=True)
+        return result
+
+    entry["kpi_warmup"] = a_warm = warm_up("kpi", a_argv)
+    entry["duckdb_warmup"] = b_warm = warm_up("duckdb", b_argv)
     kpi_alive, duck_alive = a_warm["ok"], b_warm["ok"]
     if not kpi_alive:
         print("  kpi failed its warm-up: its counted runs are skipped (it would fail the same way)", flush=True)
